@@ -1,0 +1,115 @@
+"""Headless runs through the Dagster instance, for the ``paperlake`` command line.
+
+Runs started here are recorded in the same instance as the UI's, so they show up there.
+"""
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+
+from pipeline.home import REPO_ROOT, Home
+from pipeline.ingest import RAW_ARTIFACT
+from pipeline.landing import land, snapshot_key
+
+PROFILE_ENV = "PAPERLAKE_PROFILE"
+
+
+def use_project_instance() -> None:
+    """Point ``DAGSTER_HOME`` at the project's ``dagster.yaml`` (or the selected profile's)."""
+    profile = os.environ.get(PROFILE_ENV, "").strip()
+    folder = REPO_ROOT / "deploy" / profile if profile else REPO_ROOT
+    if not (folder / "dagster.yaml").exists():
+        raise RuntimeError(f"no dagster.yaml for profile {profile!r} in {folder}")
+    os.environ["DAGSTER_HOME"] = str(folder)
+
+
+def instance() -> dg.DagsterInstance:
+    use_project_instance()
+    return dg.DagsterInstance.get()
+
+
+@dataclass(frozen=True)
+class IngestOutcome:
+    """What happened to one file given to ``paperlake ingest``."""
+
+    source: Path
+    snapshot: str | None
+    ok: bool
+    message: str
+    run_id: str | None = None
+
+
+# The command line prints one line per file; the full event log is in the UI.
+QUIET_LOGGING = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+
+
+def ingest_files(
+    paths: list[Path], home: Home, progress: Callable[[str], None] = lambda _: None
+) -> list[IngestOutcome]:
+    """Land each file, register its snapshot partition and run ``snapshot_job`` for it."""
+    from pipeline.definitions import defs
+
+    job = defs.resolve_job_def("snapshot_job")
+    outcomes = []
+    with instance() as dagster_instance:
+        for path in paths:
+            problem = _unreadable(path)
+            if problem:
+                outcomes.append(IngestOutcome(path, None, False, f"{path}: {problem}"))
+                continue
+            landed = land(home, path)
+            key = snapshot_key(landed.name)
+            progress(f"[{len(outcomes) + 1}/{len(paths)}] {path} -> snapshot {key} ...")
+            if not dagster_instance.has_dynamic_partition("snapshots", key):
+                dagster_instance.add_dynamic_partitions("snapshots", [key])
+            result = job.execute_in_process(
+                instance=dagster_instance,
+                partition_key=key,
+                run_config={
+                    "ops": {"raw_listing": {"config": {"landing_file": landed.name}}},
+                    **QUIET_LOGGING,
+                },
+                tags={"paperlake/trigger": "cli", "paperlake/landing_file": landed.name},
+                raise_on_error=False,
+            )
+            outcomes.append(_outcome(path, key, result, home))
+    return outcomes
+
+
+def _unreadable(path: Path) -> str | None:
+    if not path.exists():
+        return "no such file"
+    if not path.is_file():
+        return "not a regular file"
+    if not os.access(path, os.R_OK):
+        return "not readable"
+    return None
+
+
+def _outcome(path: Path, key: str, result: dg.ExecuteInProcessResult, home: Home) -> IngestOutcome:
+    if result.success:
+        from pipeline.artifacts import ArtifactStore
+
+        papers = ArtifactStore(home.artifacts).require("papers", key)
+        raw = ArtifactStore(home.artifacts).require(RAW_ARTIFACT, key)
+        message = f"{path}: snapshot {key}, {papers.rows} papers (raw {raw.short})"
+        return IngestOutcome(path, key, True, message, result.run_id)
+    return IngestOutcome(path, key, False, f"{path}: {_failure_reason(result)}", result.run_id)
+
+
+def _failure_reason(result: dg.ExecuteInProcessResult) -> str:
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data:
+            failure = event.step_failure_data.user_failure_data
+            if failure is not None:
+                problem = failure.metadata.get("problem")
+                if problem is not None:
+                    return str(problem.value)
+                if failure.description:
+                    return failure.description
+            if event.step_failure_data.error:
+                return event.step_failure_data.error.message.strip().splitlines()[-1]
+    return "run failed (see the run in the Dagster UI)"

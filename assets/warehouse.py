@@ -1,0 +1,128 @@
+"""Warehouse tables: one snapshot loaded into DuckLake in one transaction."""
+
+import hashlib
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import dagster as dg
+
+from assets.metadata import column_schema
+from assets.partitions import snapshots
+from assets.resources import PaperlakeResource
+from assets.snapshot import OWNERS, observed_date, paper_keywords, paper_links, papers, raw_listing
+from pipeline import warehouse
+from pipeline.ingest import RAW_ARTIFACT
+from pipeline.snapshots import SnapshotInfo, snapshot_record
+
+WAREHOUSE_POOL = "warehouse_writer"
+
+# table -> (description, upstream assets); every table is loaded by the same transaction.
+TABLES: dict[str, tuple[str, list[dg.AssetsDefinition]]] = {
+    "snapshots": (
+        "One row per snapshot: source file, SHA-256, format, date, paper count.",
+        [raw_listing, papers],
+    ),
+    "papers": ("One row per paper across all snapshots, with first and last seen dates.", [papers]),
+    "listings": ("Where each paper ranked in each snapshot.", [papers]),
+    "paper_keywords": ("Keyphrases of each paper in each snapshot.", [paper_keywords]),
+    "paper_links": ("Canonical, classified links of each paper in each snapshot.", [paper_links]),
+    "keywords": (
+        "Corpus statistics per keyphrase, updated incrementally per snapshot.",
+        [paper_keywords],
+    ),
+    "keyword_trends": ("Per-snapshot keyphrase document frequency and share.", [paper_keywords]),
+}
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            ["warehouse", table],
+            description=description,
+            deps=upstream,
+            group_name="warehouse",
+            kinds={"duckdb"},
+            owners=OWNERS,
+            code_version=warehouse.LOAD_VERSION,
+            metadata={"dagster/table_name": f"lake.{table}"},
+        )
+        for table, (description, upstream) in TABLES.items()
+    ],
+    partitions_def=snapshots,
+    pool=WAREHOUSE_POOL,
+    can_subset=False,
+)
+def warehouse_tables(
+    context: dg.AssetExecutionContext, paperlake: PaperlakeResource
+) -> Iterator[dg.MaterializeResult]:
+    """Loads one snapshot into the DuckLake warehouse, replacing any earlier version of it in a
+    single transaction: readers see the old snapshot or the new one, never a mixture. Writers are
+    serialised by the `warehouse_writer` pool and retried while the catalog is locked."""
+    key = context.partition_key
+    store = paperlake.store
+    raw = store.require(RAW_ARTIFACT, key)
+    versions = {
+        name: store.require(name, key) for name in ("papers", "paper_keywords", "paper_links")
+    }
+    papers_table = store.read_table("papers", key)
+    info = SnapshotInfo(
+        snapshot_id=key,
+        source_name=raw.extra["source_name"],
+        source_sha256=raw.version,
+        format=raw.extra["format"],
+        encoding=raw.extra["encoding"],
+        observed_on=observed_date(raw),
+        ingested_at=datetime.fromisoformat(raw.created_at).astimezone(UTC),
+        n_papers=papers_table.num_rows,
+    )
+    with warehouse.session(paperlake.paths) as con:
+        warehouse.load_snapshot(
+            con,
+            snapshot_record(info, versions["papers"].version),
+            papers_table,
+            store.read_table("paper_keywords", key),
+            store.read_table("paper_links", key),
+        )
+        counts = _partition_counts(con, key)
+        schemas = {table: _table_schema(con, table) for table in TABLES}
+    data_version = hashlib.sha256(
+        "|".join(
+            [warehouse.LOAD_VERSION, raw.version, *(v.version for v in versions.values())]
+        ).encode()
+    ).hexdigest()
+    for table in TABLES:
+        yield dg.MaterializeResult(
+            asset_key=["warehouse", table],
+            data_version=dg.DataVersion(data_version),
+            metadata={
+                "dagster/partition_row_count": counts[table],
+                "dagster/row_count": counts[f"{table}_total"],
+                "dagster/column_schema": schemas[table],
+                "catalog": dg.MetadataValue.path(str(paperlake.paths.catalog)),
+            },
+        )
+
+
+def _partition_counts(con, key: str) -> dict[str, int]:
+    by_snapshot = {
+        "snapshots": "snapshot_id = $key",
+        "listings": "snapshot_id = $key",
+        "paper_keywords": "snapshot_id = $key",
+        "paper_links": "snapshot_id = $key",
+        "keyword_trends": "snapshot_id = $key",
+        "papers": "paper_id IN (SELECT paper_id FROM listings WHERE snapshot_id = $key)",
+        "keywords": "keyphrase IN (SELECT keyphrase FROM paper_keywords WHERE snapshot_id = $key)",
+    }
+    counts: dict[str, int] = {}
+    for table, where in by_snapshot.items():
+        row = con.execute(
+            f"SELECT (SELECT count(*) FROM {table} WHERE {where}), (SELECT count(*) FROM {table})",
+            {"key": key},
+        ).fetchone()
+        counts[table], counts[f"{table}_total"] = row
+    return counts
+
+
+def _table_schema(con, table: str) -> dg.TableSchema:
+    arrow = con.execute(f"SELECT * FROM {table} LIMIT 0").to_arrow_table().schema
+    return column_schema(arrow)

@@ -1,0 +1,1 @@
+"""paperlake: a queryable, versioned record of trending research papers."""

@@ -1,0 +1,193 @@
+"""The ``paperlake`` command line.
+
+Commands that run assets (``ingest``, ``demo``) go through the Dagster instance, so their runs
+show in the UI; they import the Dagster layer only when called, which keeps ``paperlake sql``
+quick to start.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+import duckdb
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from pipeline import warehouse
+from pipeline.home import REPO_ROOT, SAMPLE_DUMP, Home, resolve_home
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """paperlake: trending-paper dumps in, a versioned warehouse and daily digests out.
+
+    State lives in PAPERLAKE_HOME (default: .paperlake/ in the checkout).
+    """
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+def ingest(paths: tuple[Path, ...]) -> None:
+    """Ingest dump files through Dagster: land, parse, load, report.
+
+    Exits with status 1 if any file is rejected, printing one line per rejected file.
+    """
+    outcomes = _run_ingest(list(paths))
+    if any(not outcome.ok for outcome in outcomes):
+        sys.exit(1)
+
+
+@main.command()
+def demo() -> None:
+    """Ingest the bundled sample dump and show where everything went."""
+    home = resolve_home()
+    outcomes = _run_ingest([SAMPLE_DUMP])
+    if not all(outcome.ok for outcome in outcomes):
+        sys.exit(1)
+    _print_locations(home)
+
+
+@main.command()
+@click.argument("query", required=False)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+    help="How to print the result.",
+)
+def sql(query: str | None, output_format: str) -> None:
+    """Run QUERY against the warehouse, or open an interactive SQL shell without one.
+
+    Read-only; works while a pipeline run is writing. Tables and views: see README.md.
+    """
+    home = resolve_home()
+    try:
+        if query is None:
+            _shell(home)
+            return
+        with warehouse.session(home, read_only=True) as con:
+            result = con.execute(query)
+            _print_result(result, output_format)
+    except (warehouse.WarehouseMissingError, duckdb.Error) as error:
+        raise click.ClickException(str(error).strip()) from None
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.argument("dagster_args", nargs=-1, type=click.UNPROCESSED)
+def dev(dagster_args: tuple[str, ...]) -> None:
+    """Open the Dagster UI (webserver + daemon) on this home; extra arguments go to `dagster dev`."""
+    from assets.runs import use_project_instance
+
+    use_project_instance()
+    os.chdir(REPO_ROOT)
+    command = ["dagster", "dev", "-m", "pipeline.definitions", *dagster_args]
+    executable = Path(sys.executable).with_name("dagster")
+    os.execv(str(executable), command)
+
+
+def _run_ingest(paths: list[Path]) -> list:
+    from assets.runs import ingest_files
+
+    home = resolve_home()
+    click.echo(f"paperlake home: {home.root}", err=True)
+    outcomes = ingest_files(paths, home, progress=lambda line: click.echo(line, err=True))
+    for outcome in outcomes:
+        if outcome.ok:
+            click.echo(f"ingested {outcome.message}")
+        else:
+            click.echo(f"rejected {outcome.message}", err=True)
+    return outcomes
+
+
+def _print_locations(home: Home) -> None:
+    latest_report = home.reports / "snapshot_report" / "latest.html"
+    click.echo(
+        "\n".join(
+            [
+                "",
+                f"Parquet artifacts : {home.artifacts}",
+                f"Warehouse         : {home.catalog} (data in {home.warehouse_data})",
+                f"Digest            : {latest_report}",
+                f"                    {latest_report.with_suffix('.md')}",
+                "",
+                'Query it   : .venv/bin/paperlake sql "SELECT rank, title FROM latest_papers LIMIT 10"',
+                "Open the UI: ./dev ui   (then http://127.0.0.1:3000)",
+            ]
+        )
+    )
+
+
+def _print_result(result: duckdb.DuckDBPyConnection, output_format: str) -> None:
+    if result.description is None:
+        return
+    table = result.to_arrow_table()
+    if output_format == "json":
+        click.echo(json.dumps(table.to_pylist(), default=str, ensure_ascii=False))
+    elif output_format == "csv":
+        sink = pa.BufferOutputStream()
+        pacsv.write_csv(_csv_safe(table), sink)
+        sys.stdout.buffer.write(sink.getvalue().to_pybytes())
+        sys.stdout.flush()
+    else:
+        duckdb.from_arrow(table).show(max_rows=max(table.num_rows, 1))
+
+
+def _csv_safe(table: pa.Table) -> pa.Table:
+    """Lists and structs as JSON text, which CSV can hold."""
+    columns = []
+    for column in table.columns:
+        if pa.types.is_nested(column.type):
+            values = [json.dumps(v, default=str, ensure_ascii=False) for v in column.to_pylist()]
+            column = pa.array(values, type=pa.string())
+        columns.append(column)
+    return pa.table(columns, names=table.column_names)
+
+
+def _shell(home: Home) -> None:
+    """A small SQL prompt: statements end with `;`; `.tables`, `.quit`."""
+    with contextlib.suppress(ImportError):
+        import readline  # noqa: F401  (line editing and history for input())
+    click.echo(
+        f"paperlake SQL on {home.catalog} (read-only). End statements with ';'. .help for help."
+    )
+    buffer: list[str] = []
+    while True:
+        try:
+            line = input("paperlake> " if not buffer else "      ...> ")
+        except (EOFError, KeyboardInterrupt):
+            click.echo()
+            return
+        stripped = line.strip()
+        if not buffer and stripped.startswith("."):
+            if stripped in {".quit", ".exit"}:
+                return
+            _shell_command(home, stripped)
+            continue
+        buffer.append(line)
+        if not stripped.endswith(";"):
+            continue
+        statement = "\n".join(buffer)
+        buffer.clear()
+        try:
+            with warehouse.session(home, read_only=True) as con:
+                _print_result(con.execute(statement), "table")
+        except (warehouse.WarehouseMissingError, duckdb.Error) as error:
+            click.echo(f"error: {str(error).strip()}", err=True)
+
+
+def _shell_command(home: Home, command: str) -> None:
+    if command == ".tables":
+        statement = "SELECT table_name, table_type FROM information_schema.tables WHERE table_catalog = 'lake' ORDER BY 1"
+        with warehouse.session(home, read_only=True) as con:
+            _print_result(con.execute(statement), "table")
+    else:
+        click.echo(
+            ".tables  list tables and views\n.quit    leave\nSQL      any read-only DuckDB SQL ending in ';'"
+        )

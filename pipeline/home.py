@@ -1,0 +1,76 @@
+"""Where paperlake keeps its state.
+
+One environment variable, ``PAPERLAKE_HOME``, relocates everything: the landing folder, the
+raw archive, the Parquet artifacts, the warehouse, the reports and the Dagster instance storage.
+Without it, state lives in ``.paperlake/`` inside the checkout (ignored by git).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+HOME_ENV = "PAPERLAKE_HOME"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_HOME = REPO_ROOT / ".paperlake"
+SAMPLE_DUMP = REPO_ROOT / "samples" / "hf-trending-2026-11-26.txt"
+
+
+@dataclass(frozen=True)
+class Home:
+    """The folders of one paperlake home. Creating a ``Home`` touches nothing on disk."""
+
+    root: Path
+
+    @property
+    def landing(self) -> Path:
+        """Users and scrapers drop raw dumps here."""
+        return self.root / "landing"
+
+    @property
+    def quarantine(self) -> Path:
+        """Rejected dumps, each with a ``.reason.json`` sidecar."""
+        return self.root / "quarantine"
+
+    @property
+    def artifacts(self) -> Path:
+        """Versioned, content-addressed artifacts: archived raw dumps, Parquet tables, reports."""
+        return self.root / "artifacts"
+
+    @property
+    def warehouse(self) -> Path:
+        """The DuckLake warehouse: SQLite catalog plus Parquet data files."""
+        return self.root / "warehouse"
+
+    @property
+    def catalog(self) -> Path:
+        return self.warehouse / "catalog.sqlite"
+
+    @property
+    def warehouse_data(self) -> Path:
+        return self.warehouse / "data"
+
+    @property
+    def reports(self) -> Path:
+        return self.root / "reports"
+
+    @property
+    def dagster(self) -> Path:
+        """Dagster run, event-log and schedule storage, artifacts and compute logs."""
+        return self.root / "dagster"
+
+    def ensure(self) -> Home:
+        """Create the folders a pipeline run writes to; returns ``self``."""
+        for folder in (self.landing, self.quarantine, self.artifacts, self.reports, self.dagster):
+            folder.mkdir(parents=True, exist_ok=True)
+        return self
+
+
+def resolve_home(env: Mapping[str, str] | None = None) -> Home:
+    """The home named by ``PAPERLAKE_HOME``, else the default inside the checkout."""
+    env = os.environ if env is None else env
+    configured = env.get(HOME_ENV, "").strip()
+    root = Path(configured).expanduser() if configured else DEFAULT_HOME
+    return Home(root.resolve())

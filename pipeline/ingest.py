@@ -1,0 +1,67 @@
+"""Accepting a landed dump: check it parses, archive it immutably, or quarantine it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pipeline.artifacts import ArtifactStore, ArtifactVersion
+from pipeline.formats import CODE_VERSION, ParseError, parse_dump
+from pipeline.home import Home
+from pipeline.landing import observed_on, quarantine, scan_landing
+
+RAW_ARTIFACT = "raw_listing"
+
+
+def find_landed(home: Home, key: str, file_name: str | None = None) -> Path | None:
+    """The landing file for snapshot ``key``: ``file_name`` if given, else the oldest match."""
+    if file_name:
+        path = home.landing / Path(file_name).name
+        if path.is_symlink():
+            raise ParseError("is a symbolic link; copy the file into the landing folder", path.name)
+        return path if path.is_file() else None
+    matches = [landed.path for landed in scan_landing(home) if landed.key == key]
+    return matches[0] if matches else None
+
+
+def archive_snapshot(
+    home: Home, store: ArtifactStore, key: str, file_name: str | None = None
+) -> ArtifactVersion:
+    """Archive the landed dump of snapshot ``key`` and return its raw version.
+
+    The dump must parse; if it does not, it is moved to quarantine with the reason and the
+    ``ParseError`` propagates. An accepted dump leaves the landing folder. With nothing landed
+    for ``key``, the archived current version is returned (re-materialization).
+    """
+    path = find_landed(home, key, file_name)
+    if path is None:
+        current = store.current(RAW_ARTIFACT, key)
+        if current is None:
+            raise LookupError(
+                f"no dump for snapshot {key!r}: drop a file named like {key}.txt into "
+                f"{home.landing} or run `paperlake ingest FILE`"
+            )
+        return current
+    data = path.read_bytes()
+    try:
+        parsed = parse_dump(data, path.name)
+    except ParseError as error:
+        quarantine(home, path, error.problem)
+        raise
+    day = observed_on(key) or datetime.now(UTC).date()
+    version = store.put(
+        RAW_ARTIFACT,
+        key,
+        data,
+        suffix=path.suffix or ".txt",
+        code_version=CODE_VERSION,
+        rows=parsed.papers.num_rows,
+        extra={
+            "source_name": path.name,
+            "format": parsed.format,
+            "encoding": parsed.encoding,
+            "observed_on": day.isoformat(),
+        },
+    )
+    path.unlink()
+    return version

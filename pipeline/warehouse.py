@@ -1,0 +1,200 @@
+"""The DuckLake warehouse: connections, schema, and loading a snapshot.
+
+The catalog is a SQLite file in WAL mode and the data files are Parquet, both under
+``$PAPERLAKE_HOME/warehouse``. Readers and one writer work at the same time; readers see
+committed snapshots only. DuckDB extensions are loaded from their PyPI packages, never
+downloaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import re
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import duckdb
+import pyarrow as pa
+
+from pipeline.home import REPO_ROOT, Home
+
+SQL_DIR = REPO_ROOT / "warehouse"
+# Bump when load_snapshot.sql changes what a load writes.
+LOAD_VERSION = "1"
+CATALOG_ALIAS = "lake"
+EXTENSIONS = (
+    ("duckdb_extension_sqlite_scanner", "sqlite_scanner"),
+    ("duckdb_extension_ducklake", "ducklake"),
+    ("duckdb_extension_fts", "fts"),
+)
+_LOCKED = ("database is locked", "database is busy", "could not commit", "conflict")
+T = TypeVar("T")
+
+
+class WarehouseMissingError(RuntimeError):
+    """Raised when reading a warehouse that has not been created yet."""
+
+
+def extension_path(package: str, name: str) -> Path:
+    """The extension binary shipped in ``package`` for the installed DuckDB version."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(f"DuckDB extension package {package!r} is not installed")
+    root = Path(next(iter(spec.submodule_search_locations)))
+    path = root / "extensions" / f"v{duckdb.__version__}" / f"{name}.duckdb_extension"
+    if not path.exists():
+        raise RuntimeError(f"{package} has no {name} extension for DuckDB {duckdb.__version__}")
+    return path
+
+
+def sql_statements(name: str) -> list[str]:
+    """The statements of ``warehouse/<name>``, split at semicolons that end a line."""
+    text = (SQL_DIR / name).read_text(encoding="utf-8")
+    statements = (s.strip() for s in re.split(r";[ \t]*(?:\n|$)", text))
+    return [s for s in statements if _strip_comments(s)]
+
+
+def _strip_comments(sql: str) -> str:
+    return "\n".join(line for line in sql.splitlines() if not line.strip().startswith("--")).strip()
+
+
+def schema_fingerprint() -> str:
+    digest = hashlib.sha256()
+    for name in ("schema.sql", "views.sql"):
+        digest.update((SQL_DIR / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def is_lock_error(error: BaseException) -> bool:
+    return isinstance(error, duckdb.Error) and any(m in str(error).lower() for m in _LOCKED)
+
+
+def with_retry(action: Callable[[], T], attempts: int = 8, first_delay: float = 0.2) -> T:
+    """Run ``action``, retrying with exponential backoff while the catalog reports a lock."""
+    for attempt in range(attempts):
+        try:
+            return action()
+        except duckdb.Error as error:
+            if not is_lock_error(error) or attempt == attempts - 1:
+                raise
+            time.sleep(first_delay * 2**attempt)
+    raise AssertionError("unreachable")
+
+
+def connect(home: Home, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with the warehouse attached as ``lake`` and selected.
+
+    A writer connection creates the warehouse on first use and brings its schema up to date.
+    """
+    if read_only and not home.catalog.exists():
+        raise WarehouseMissingError(
+            f"no warehouse at {home.warehouse} yet; ingest a dump first "
+            "(`paperlake ingest FILE` or `paperlake demo`)"
+        )
+    con = duckdb.connect(
+        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+    )
+    try:
+        for package, name in EXTENSIONS:
+            con.execute(f"LOAD '{extension_path(package, name)}'")
+        if not read_only:
+            _prepare_catalog(home)
+        options = f"DATA_PATH '{home.warehouse_data}/'" + (", READ_ONLY" if read_only else "")
+        with_retry(
+            lambda: con.execute(
+                f"ATTACH 'ducklake:sqlite:{home.catalog}' AS {CATALOG_ALIAS} ({options})"
+            )
+        )
+        con.execute(f"USE {CATALOG_ALIAS}")
+        if not read_only:
+            with_retry(lambda: _apply_schema(con))
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+@contextmanager
+def session(home: Home, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """``connect`` as a context manager that closes the connection."""
+    con = connect(home, read_only=read_only)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def _prepare_catalog(home: Home) -> None:
+    home.warehouse_data.mkdir(parents=True, exist_ok=True)
+    if not home.catalog.exists():
+        with sqlite3.connect(home.catalog) as catalog:
+            catalog.execute("PRAGMA journal_mode=WAL")
+
+
+def _apply_schema(con: duckdb.DuckDBPyConnection) -> None:
+    fingerprint = schema_fingerprint()
+    con.execute("CREATE TABLE IF NOT EXISTS schema_info (fingerprint VARCHAR NOT NULL)")
+    current = con.execute("SELECT max(fingerprint) FROM schema_info").fetchone()
+    if current and current[0] == fingerprint:
+        return
+    con.execute("BEGIN")
+    try:
+        for statement in sql_statements("schema.sql") + sql_statements("views.sql"):
+            con.execute(statement)
+        con.execute("DELETE FROM schema_info")
+        con.execute("INSERT INTO schema_info VALUES (?)", [fingerprint])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def run_script(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) -> None:
+    """Execute ``warehouse/<name>``, passing each statement the parameters it names."""
+    for statement in sql_statements(name):
+        used = {key: params[key] for key in re.findall(r"\$(\w+)", statement)}
+        con.execute(statement, used or None)
+
+
+def load_snapshot(
+    con: duckdb.DuckDBPyConnection,
+    snapshot: pa.Table,
+    papers: pa.Table,
+    keywords: pa.Table,
+    links: pa.Table,
+) -> None:
+    """Replace one snapshot's rows in every table, in one transaction (retried while locked)."""
+    snapshot_id = snapshot.column("snapshot_id")[0].as_py()
+    inputs = {
+        "new_snapshot": snapshot,
+        "new_papers": papers,
+        "new_keywords": keywords,
+        "new_links": links,
+    }
+
+    def attempt() -> None:
+        for view, table in inputs.items():
+            con.register(view, table)
+        con.execute("BEGIN")
+        try:
+            run_script(con, "load_snapshot.sql", {"snapshot_id": snapshot_id})
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        finally:
+            for view in inputs:
+                con.unregister(view)
+
+    with_retry(attempt)
+
+
+def query(home: Home, sql: str, params: list[Any] | None = None) -> pa.Table:
+    """Run one read-only query against the warehouse and return an Arrow table."""
+    with session(home, read_only=True) as con:
+        return con.execute(sql, params).to_arrow_table()

@@ -1,0 +1,72 @@
+"""The whole asset graph, as the UI shows it."""
+
+import dagster as dg
+
+from pipeline.definitions import defs
+
+EXPECTED_GRAPH = {
+    "raw_listing": ("ingest", []),
+    "papers": ("snapshot", ["raw_listing"]),
+    "paper_keywords": ("snapshot", ["papers"]),
+    "paper_links": ("snapshot", ["papers"]),
+    "warehouse/snapshots": ("warehouse", ["papers", "raw_listing"]),
+    "warehouse/papers": ("warehouse", ["papers"]),
+    "warehouse/listings": ("warehouse", ["papers"]),
+    "warehouse/paper_keywords": ("warehouse", ["paper_keywords"]),
+    "warehouse/paper_links": ("warehouse", ["paper_links"]),
+    "warehouse/keywords": ("warehouse", ["paper_keywords"]),
+    "warehouse/keyword_trends": ("warehouse", ["paper_keywords"]),
+    "snapshot_report": (
+        "reports",
+        sorted(
+            f"warehouse/{t}"
+            for t in (
+                "snapshots",
+                "papers",
+                "listings",
+                "paper_keywords",
+                "paper_links",
+                "keywords",
+                "keyword_trends",
+            )
+        ),
+    ),
+}
+
+
+def _graph():
+    return defs.resolve_asset_graph()
+
+
+def test_asset_graph_snapshot():
+    graph = _graph()
+    actual = {}
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        deps = sorted(parent.to_user_string() for parent in node.parent_keys)
+        actual[key.to_user_string()] = (node.group_name, deps)
+    assert actual == EXPECTED_GRAPH
+
+
+def test_every_asset_is_documented_owned_kinded_and_versioned():
+    graph = _graph()
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        name = key.to_user_string()
+        assert node.description and len(node.description) > 40, name
+        assert node.owners == ["team:paperlake"], name
+        assert node.kinds, name
+        assert node.code_version, name
+        assert node.partitions_def is not None and node.partitions_def.name == "snapshots", name
+
+
+def test_checks_sensor_schedule_and_jobs_are_defined():
+    checks = {key.name for key in _graph().asset_check_keys}
+    assert checks == {"non_empty", "unique_paper_id", "no_empty_titles", "ranks_contiguous"}
+    assert (
+        defs.resolve_sensor_def("landing_sensor").default_status == dg.DefaultSensorStatus.RUNNING
+    )
+    schedule = defs.resolve_schedule_def("daily_digest")
+    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+    assert schedule.cron_schedule == "0 7 * * *"
+    assert defs.resolve_job_def("snapshot_job") is not None

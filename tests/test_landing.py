@@ -1,0 +1,62 @@
+"""Snapshot keys from untrusted file names, dates in names, quarantine."""
+
+import json
+from datetime import date
+
+import pytest
+
+from pipeline.landing import land, observed_on, quarantine, scan_landing, snapshot_key
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [
+        ("hf-trending-2026-11-26.txt", "hf-trending-2026-11-26"),
+        ("../../etc/passwd", "passwd"),
+        ("a/b\\c d.txt", "b-c-d"),
+        ("..hidden..txt", "hidden"),
+        ("tab\tand\x00nul.json", "tab-and-nul"),
+        ("日本語 papers.txt", "papers"),
+        ("", "snapshot"),
+        ("x" * 300 + ".txt", "x" * 100),
+    ],
+)
+def test_snapshot_keys_are_safe(name, key):
+    assert snapshot_key(name) == key
+
+
+def test_observed_on_reads_dates_in_names():
+    assert observed_on("hf-trending-2026-11-26") == date(2026, 11, 26)
+    assert observed_on("dump_20261125") == date(2026, 11, 25)
+    assert observed_on("dump-2026-13-45") is None
+    assert observed_on("no-date") is None
+
+
+def test_land_copies_under_a_safe_name(home, tmp_path):
+    source = tmp_path / "my dump (1).txt"
+    source.write_text("content")
+    landed = land(home, source)
+    assert landed.parent == home.landing
+    assert landed.name == "my-dump-1.txt"
+    assert source.exists()
+
+
+def test_scan_skips_hidden_temporary_and_symlinked_files(home, tmp_path):
+    (home.landing / "ok.txt").write_text("x")
+    (home.landing / ".hidden.txt").write_text("x")
+    (home.landing / "partial.txt.part").write_text("x")
+    outside = tmp_path / "outside.txt"
+    outside.write_text("secret")
+    (home.landing / "link.txt").symlink_to(outside)
+    assert [f.name for f in scan_landing(home)] == ["ok.txt"]
+
+
+def test_quarantine_moves_the_file_beside_a_reason(home):
+    bad = home.landing / "bad.txt"
+    bad.write_bytes(b"")
+    moved = quarantine(home, bad, "file is empty")
+    assert not bad.exists()
+    assert moved.parent == home.quarantine
+    sidecar = json.loads(moved.with_name(moved.name + ".reason.json").read_text())
+    assert sidecar["file"] == "bad.txt"
+    assert sidecar["reason"] == "file is empty"

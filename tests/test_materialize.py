@@ -1,0 +1,84 @@
+"""The whole graph for one partition, in process, against a real instance and warehouse."""
+
+import hashlib
+
+import dagster as dg
+
+from assets.resources import PaperlakeResource
+from pipeline import warehouse
+from pipeline.definitions import defs
+
+SNAPSHOT = "hf-trending-2026-11-26"
+
+
+def _all_assets_and_checks():
+    assets_defs = [a for a in defs.assets if isinstance(a, dg.AssetsDefinition)]
+    return [*assets_defs, *defs.asset_checks]
+
+
+def _materialize(instance, landing_file: str, *, raise_on_error: bool = True):
+    instance.add_dynamic_partitions("snapshots", [SNAPSHOT])
+    return dg.materialize(
+        _all_assets_and_checks(),
+        instance=instance,
+        partition_key=SNAPSHOT,
+        resources={"paperlake": PaperlakeResource()},
+        run_config={"ops": {"raw_listing": {"config": {"landing_file": landing_file}}}},
+        raise_on_error=raise_on_error,
+    )
+
+
+def _data_versions(instance) -> dict[str, str]:
+    versions = {}
+    for key in defs.resolve_asset_graph().get_all_asset_keys():
+        event = instance.get_latest_materialization_event(key)
+        versions[key.to_user_string()] = event.asset_materialization.tags["dagster/data_version"]
+    return versions
+
+
+def test_whole_graph_for_one_partition(home, instance, sample_bytes):
+    (home.landing / f"{SNAPSHOT}.txt").write_bytes(sample_bytes)
+    result = _materialize(instance, f"{SNAPSHOT}.txt")
+
+    assert result.success
+    checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+    assert checks == {
+        "non_empty": True,
+        "unique_paper_id": True,
+        "no_empty_titles": True,
+        "ranks_contiguous": True,
+    }
+    assert not (home.landing / f"{SNAPSHOT}.txt").exists(), (
+        "accepted dumps leave the landing folder"
+    )
+    with warehouse.session(home, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM latest_papers").fetchone()[0] == 248
+        assert con.execute("SELECT n_papers FROM snapshots").fetchone()[0] == 248
+    report = (home.reports / "snapshot_report" / "latest.html").read_text()
+    assert "Codebook Features" in report
+    materialization = result.asset_materializations_for_node("papers")[0]
+    assert materialization.metadata["dagster/row_count"].value == 248
+    assert "preview" in materialization.metadata
+
+
+def test_identical_rerun_keeps_every_data_version(home, instance, sample_bytes):
+    (home.landing / f"{SNAPSHOT}.txt").write_bytes(sample_bytes)
+    _materialize(instance, f"{SNAPSHOT}.txt")
+    first = _data_versions(instance)
+    (home.landing / f"{SNAPSHOT}.txt").write_bytes(sample_bytes)
+    _materialize(instance, f"{SNAPSHOT}.txt")
+    assert _data_versions(instance) == first
+    assert first["raw_listing"] == hashlib.sha256(sample_bytes).hexdigest()
+
+
+def test_rejected_dump_fails_the_run_and_is_quarantined(home, instance):
+    (home.landing / "broken.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    result = _materialize(instance, "broken.txt", raise_on_error=False)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    assert "PNG image" in failure.step_failure_data.user_failure_data.description
+    assert sorted(p.name.split("-", 1)[1] for p in home.quarantine.iterdir()) == [
+        "broken.txt",
+        "broken.txt.reason.json",
+    ]
+    assert not home.catalog.exists(), "nothing reached the warehouse"

@@ -1,0 +1,80 @@
+"""The landing sensor and the daily schedule, evaluated against a real instance."""
+
+import os
+import time
+
+import dagster as dg
+
+from assets.resources import PaperlakeResource
+from assets.schedules import daily_digest, latest_snapshot
+from assets.sensors import landing_sensor
+
+
+def _tick(instance, cursor=None):
+    context = dg.build_sensor_context(
+        instance=instance, cursor=cursor, resources={"paperlake": PaperlakeResource()}
+    )
+    return landing_sensor(context)
+
+
+def _age(path, seconds: float) -> None:
+    past = time.time() - seconds
+    os.utime(path, (past, past))
+
+
+def test_empty_landing_folder_skips(instance):
+    result = _tick(instance)
+    assert not result.run_requests
+    assert result.skip_reason.skip_message == "landing folder is empty"
+
+
+def test_a_settled_file_gets_a_partition_and_a_run(home, instance):
+    dump = home.landing / "hf-trending-2026-11-26.txt"
+    dump.write_text("title\nabstract")
+    _age(dump, 120)
+    result = _tick(instance)
+    [request] = result.run_requests
+    assert request.partition_key == "hf-trending-2026-11-26"
+    assert request.run_config["ops"]["raw_listing"]["config"]["landing_file"] == dump.name
+    [add] = result.dynamic_partitions_requests
+    assert list(add.partition_keys) == ["hf-trending-2026-11-26"]
+
+
+def test_a_file_still_being_written_waits_until_it_is_stable(home, instance):
+    dump = home.landing / "growing.txt"
+    dump.write_text("part one")
+    first = _tick(instance)
+    assert not first.run_requests, "a fresh file is not taken on first sight"
+    with dump.open("a") as handle:
+        handle.write(" and part two")
+    second = _tick(instance, first.cursor)
+    assert not second.run_requests, "a file that changed since the last tick is still being written"
+    third = _tick(instance, second.cursor)
+    assert [r.partition_key for r in third.run_requests] == ["growing"]
+
+
+def test_two_files_for_one_snapshot_are_taken_oldest_first(home, instance):
+    older, newer = home.landing / "day.txt", home.landing / "day.json"
+    older.write_text("a")
+    newer.write_text("b")
+    _age(older, 200)
+    _age(newer, 100)
+    [request] = _tick(instance).run_requests
+    assert request.run_config["ops"]["raw_listing"]["config"]["landing_file"] == "day.txt"
+
+
+def test_latest_snapshot_prefers_the_date_in_the_key():
+    keys = ["hf-trending-2026-11-26", "hf-trending-2026-11-24", "undated", "hf-trending-2026-11-25"]
+    assert latest_snapshot(keys) == "hf-trending-2026-11-26"
+    assert latest_snapshot(["undated-a", "undated-b"]) == "undated-b"
+    assert latest_snapshot([]) is None
+
+
+def test_daily_schedule_targets_the_latest_snapshot(instance):
+    context = dg.build_schedule_context(instance=instance)
+    assert isinstance(daily_digest(context), dg.SkipReason)
+    instance.add_dynamic_partitions(
+        "snapshots", ["hf-trending-2026-11-25", "hf-trending-2026-11-26"]
+    )
+    request = daily_digest(dg.build_schedule_context(instance=instance))
+    assert request.partition_key == "hf-trending-2026-11-26"

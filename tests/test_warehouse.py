@@ -1,0 +1,95 @@
+"""Loading snapshots into the DuckLake warehouse."""
+
+from datetime import UTC, date, datetime
+
+import pyarrow as pa
+import pytest
+
+from pipeline import warehouse
+from pipeline.formats import parse_dump
+from pipeline.keyphrases import keyphrase_table
+from pipeline.links import link_table
+from pipeline.snapshots import SnapshotInfo, snapshot_record, with_snapshot_id
+
+
+def _load(con, snapshot_id: str, data: bytes, day: date) -> pa.Table:
+    papers = with_snapshot_id(parse_dump(data, f"{snapshot_id}.txt").papers, snapshot_id)
+    info = SnapshotInfo(
+        snapshot_id,
+        f"{snapshot_id}.txt",
+        "sha",
+        "listing_text",
+        "utf-8",
+        day,
+        datetime.now(UTC),
+        papers.num_rows,
+    )
+    warehouse.load_snapshot(
+        con, snapshot_record(info, "v"), papers, keyphrase_table(papers), link_table(papers)
+    )
+    return papers
+
+
+def _counts(con) -> dict[str, int]:
+    tables = ["snapshots", "papers", "listings", "paper_keywords", "paper_links", "keyword_trends"]
+    counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+    counts["doc_freq"] = con.execute("SELECT coalesce(sum(doc_freq), 0) FROM keywords").fetchone()[
+        0
+    ]
+    return counts
+
+
+def test_loading_a_snapshot_twice_changes_nothing(home, sample_bytes):
+    with warehouse.session(home) as con:
+        _load(con, "day1", sample_bytes, date(2026, 11, 26))
+        once = _counts(con)
+        _load(con, "day1", sample_bytes, date(2026, 11, 26))
+        assert _counts(con) == once
+    assert once["papers"] == once["listings"] == 248
+    assert once["doc_freq"] == once["paper_keywords"]
+
+
+def test_a_new_version_replaces_the_snapshot_rows(home, sample_bytes):
+    smaller = b"\n".join(sample_bytes.split(b"\n")[:12])  # chrome + 5 papers
+    with warehouse.session(home) as con:
+        _load(con, "day1", sample_bytes, date(2026, 11, 26))
+        _load(con, "day1", smaller, date(2026, 11, 26))
+        counts = _counts(con)
+        assert counts["listings"] == counts["papers"] == 5
+        assert (
+            counts["doc_freq"]
+            == con.execute(
+                "SELECT count(*) FROM (SELECT DISTINCT paper_id, keyphrase FROM paper_keywords)"
+            ).fetchone()[0]
+        )
+
+
+def test_paper_seen_on_two_days_is_one_paper(home, sample_bytes):
+    with warehouse.session(home) as con:
+        _load(con, "day1", sample_bytes, date(2026, 11, 25))
+        _load(con, "day2", sample_bytes, date(2026, 11, 26))
+        assert con.execute("SELECT count(*) FROM papers").fetchone()[0] == 248
+        row = con.execute(
+            "SELECT min(first_seen), max(last_seen), min(n_snapshots) FROM papers"
+        ).fetchone()
+        assert row == (date(2026, 11, 25), date(2026, 11, 26), 2)
+        statuses = con.execute(
+            "SELECT status, count(*) FROM listing_changes WHERE snapshot_id = 'day2' GROUP BY 1"
+        ).fetchall()
+        assert statuses == [("continuing", 248)]
+        # document frequency counts distinct papers, not listings
+        assert _counts(con)["doc_freq"] == 2480
+
+
+def test_readers_need_an_existing_warehouse(home):
+    with pytest.raises(warehouse.WarehouseMissingError, match="ingest a dump first"):
+        warehouse.connect(home, read_only=True)
+
+
+def test_a_reader_sees_committed_loads(home, sample_bytes):
+    with warehouse.session(home) as writer:
+        _load(writer, "day1", sample_bytes, date(2026, 11, 26))
+        with warehouse.session(home, read_only=True) as reader:
+            assert reader.execute("SELECT count(*) FROM papers").fetchone()[0] == 248
+            with pytest.raises(Exception, match=r"read-only|read only"):
+                reader.execute("DELETE FROM papers")

@@ -1,0 +1,103 @@
+-- Load one snapshot, replacing whatever an earlier version of it loaded. Runs inside one
+-- transaction (see pipeline.warehouse.load_snapshot), so readers see the old state or the new,
+-- never a mixture. Inputs, registered by the caller: new_snapshot (one row), new_papers,
+-- new_keywords, new_links. Parameter: $snapshot_id.
+-- Work is proportional to the snapshot: every statement is keyed by this snapshot or its papers.
+
+CREATE OR REPLACE TEMP TABLE touched_papers AS
+SELECT paper_id FROM new_papers
+UNION
+SELECT paper_id FROM listings WHERE snapshot_id = $snapshot_id;
+
+CREATE OR REPLACE TEMP TABLE touched_keywords AS
+SELECT DISTINCT paper_id, keyphrase FROM new_keywords
+UNION
+SELECT DISTINCT paper_id, keyphrase FROM paper_keywords WHERE snapshot_id = $snapshot_id;
+
+CREATE OR REPLACE TEMP TABLE keywords_before AS
+SELECT t.paper_id, t.keyphrase, count(k.paper_id) > 0 AS present
+FROM touched_keywords t
+LEFT JOIN paper_keywords k USING (paper_id, keyphrase)
+GROUP BY ALL;
+
+DELETE FROM snapshots WHERE snapshot_id = $snapshot_id;
+INSERT INTO snapshots BY NAME SELECT * FROM new_snapshot;
+
+DELETE FROM listings WHERE snapshot_id = $snapshot_id;
+INSERT INTO listings BY NAME
+SELECT $snapshot_id AS snapshot_id, paper_id, rank, upvotes, github_stars FROM new_papers;
+
+DELETE FROM paper_keywords WHERE snapshot_id = $snapshot_id;
+INSERT INTO paper_keywords BY NAME SELECT * FROM new_keywords;
+
+DELETE FROM paper_links WHERE snapshot_id = $snapshot_id;
+INSERT INTO paper_links BY NAME SELECT * FROM new_links;
+
+-- Papers: insert new ones, refresh the text of known ones unless this snapshot is older than
+-- the latest one they were seen in, then recompute their first/last seen from listings.
+MERGE INTO papers AS p
+USING (SELECT n.*, s.observed_on FROM new_papers n, new_snapshot s) AS n
+ON p.paper_id = n.paper_id
+WHEN MATCHED AND n.observed_on >= p.last_seen THEN UPDATE SET
+    title = n.title, abstract = n.abstract, arxiv_id = coalesce(n.arxiv_id, p.arxiv_id),
+    truncated = n.truncated, authors = coalesce(n.authors, p.authors),
+    published_on = coalesce(n.published_on, p.published_on)
+WHEN NOT MATCHED THEN INSERT (
+    paper_id, title, abstract, arxiv_id, truncated, authors, published_on,
+    first_seen, last_seen, n_snapshots
+) VALUES (
+    n.paper_id, n.title, n.abstract, n.arxiv_id, n.truncated, n.authors, n.published_on,
+    n.observed_on, n.observed_on, 1
+);
+
+CREATE OR REPLACE TEMP TABLE paper_seen AS
+SELECT t.paper_id, min(s.observed_on) AS first_seen, max(s.observed_on) AS last_seen,
+       count(DISTINCT l.snapshot_id)::INTEGER AS n_snapshots
+FROM touched_papers t
+LEFT JOIN listings l USING (paper_id)
+LEFT JOIN snapshots s USING (snapshot_id)
+GROUP BY t.paper_id;
+
+DELETE FROM papers WHERE paper_id IN (SELECT paper_id FROM paper_seen WHERE n_snapshots = 0);
+
+UPDATE papers SET first_seen = s.first_seen, last_seen = s.last_seen, n_snapshots = s.n_snapshots
+FROM paper_seen s
+WHERE papers.paper_id = s.paper_id AND s.n_snapshots > 0;
+
+-- Corpus statistics: adjust document frequencies by the papers that gained or lost a keyphrase.
+CREATE OR REPLACE TEMP TABLE keyword_delta AS
+SELECT b.keyphrase,
+       sum((a.paper_id IS NOT NULL)::INTEGER - b.present::INTEGER)::INTEGER AS delta,
+       any_value(n.display) AS display
+FROM keywords_before b
+LEFT JOIN (SELECT DISTINCT paper_id, keyphrase FROM paper_keywords
+           WHERE paper_id IN (SELECT paper_id FROM touched_keywords)) a
+       USING (paper_id, keyphrase)
+LEFT JOIN new_keywords n USING (paper_id, keyphrase)
+GROUP BY b.keyphrase;
+
+MERGE INTO keywords AS k
+USING (SELECT d.*, s.observed_on FROM keyword_delta d, new_snapshot s) AS d
+ON k.keyphrase = d.keyphrase
+WHEN MATCHED THEN UPDATE SET
+    doc_freq = k.doc_freq + d.delta,
+    -- only keyphrases present in this snapshot move the seen dates
+    first_seen = CASE WHEN d.display IS NULL THEN k.first_seen
+                      ELSE least(k.first_seen, d.observed_on) END,
+    last_seen = CASE WHEN d.display IS NULL THEN k.last_seen
+                     ELSE greatest(k.last_seen, d.observed_on) END
+WHEN NOT MATCHED AND d.delta > 0 THEN INSERT (
+    keyphrase, display, doc_freq, first_seen, last_seen
+) VALUES (
+    d.keyphrase, d.display, d.delta, d.observed_on, d.observed_on
+);
+
+DELETE FROM keywords WHERE doc_freq <= 0;
+
+DELETE FROM keyword_trends WHERE snapshot_id = $snapshot_id;
+INSERT INTO keyword_trends BY NAME
+SELECT k.keyphrase, $snapshot_id AS snapshot_id, s.observed_on,
+       count(DISTINCT k.paper_id)::INTEGER AS doc_freq,
+       count(DISTINCT k.paper_id) / greatest(s.n_papers, 1) AS share
+FROM new_keywords k, new_snapshot s
+GROUP BY k.keyphrase, s.observed_on, s.n_papers;

@@ -1,0 +1,90 @@
+-- Views for the questions users ask every day. Applied with schema.sql; each is replaced when
+-- the warehouse SQL changes.
+
+-- The most recent snapshot (by observed date, then ingestion time).
+CREATE OR REPLACE VIEW latest_snapshot AS
+SELECT * FROM snapshots
+ORDER BY observed_on DESC, ingested_at DESC, snapshot_id DESC
+LIMIT 1;
+
+-- Every listing with its snapshot date and the paper's title: the base of most questions.
+CREATE OR REPLACE VIEW ranked_papers AS
+SELECT l.snapshot_id, s.observed_on, l.rank, l.paper_id, p.title, p.arxiv_id,
+       l.upvotes, l.github_stars, p.first_seen, p.last_seen, p.n_snapshots,
+       p.first_seen = s.observed_on AS is_new
+FROM listings l
+JOIN snapshots s USING (snapshot_id)
+JOIN papers p USING (paper_id);
+
+-- The latest digest: papers of the latest snapshot with their keyphrases and code links.
+CREATE OR REPLACE VIEW latest_papers AS
+SELECT r.*,
+       (SELECT list(k.display ORDER BY k.rank) FROM paper_keywords k
+         WHERE k.snapshot_id = r.snapshot_id AND k.paper_id = r.paper_id) AS keyphrases,
+       (SELECT list(c.url ORDER BY c.position) FROM paper_links c
+         WHERE c.snapshot_id = r.snapshot_id AND c.paper_id = r.paper_id
+           AND c.kind = 'code') AS code_links
+FROM ranked_papers r
+WHERE r.snapshot_id = (SELECT snapshot_id FROM latest_snapshot)
+ORDER BY r.rank;
+
+-- Papers seen for the first time in the latest snapshot.
+CREATE OR REPLACE VIEW new_papers_today AS
+SELECT * FROM latest_papers WHERE is_new;
+
+-- Code repositories per snapshot, compared case-insensitively (display keeps the first case).
+CREATE OR REPLACE VIEW top_code_repos AS
+SELECT snapshot_id, host, lower(repo) AS repo_key, min(repo) AS repo,
+       count(DISTINCT paper_id) AS n_papers, min(url) AS url
+FROM paper_links
+WHERE kind = 'code' AND repo IS NOT NULL
+GROUP BY snapshot_id, host, lower(repo);
+
+-- Per snapshot: how many papers link to code and how many do not.
+CREATE OR REPLACE VIEW papers_with_code AS
+SELECT s.snapshot_id, s.observed_on, s.n_papers,
+       count(DISTINCT c.paper_id) AS with_code,
+       s.n_papers - count(DISTINCT c.paper_id) AS without_code,
+       round(count(DISTINCT c.paper_id) / greatest(s.n_papers, 1), 4) AS share_with_code
+FROM snapshots s
+LEFT JOIN paper_links c ON c.snapshot_id = s.snapshot_id AND c.kind = 'code'
+GROUP BY s.snapshot_id, s.observed_on, s.n_papers;
+
+-- Link hosts across all snapshots.
+CREATE OR REPLACE VIEW link_hosts AS
+SELECT host, kind, count(*) AS n_links, count(DISTINCT paper_id) AS n_papers
+FROM paper_links
+GROUP BY host, kind;
+
+-- Snapshots in time order, each with the one before it.
+CREATE OR REPLACE VIEW snapshot_sequence AS
+SELECT snapshot_id, observed_on, ingested_at, n_papers,
+       row_number() OVER w AS seq,
+       lag(snapshot_id) OVER w AS previous_id
+FROM snapshots
+WINDOW w AS (ORDER BY observed_on, ingested_at, snapshot_id);
+
+-- Every listing with its rank in the previous snapshot and whether the paper is new (never
+-- listed before), returned (listed before, but not in the previous snapshot) or continuing.
+CREATE OR REPLACE VIEW listing_changes AS
+WITH seen AS (
+    SELECT l.snapshot_id, l.paper_id, l.rank, q.seq, q.previous_id
+    FROM listings l JOIN snapshot_sequence q USING (snapshot_id)
+),
+first_seq AS (SELECT paper_id, min(seq) AS first_seq FROM seen GROUP BY paper_id)
+SELECT s.snapshot_id, s.paper_id, s.rank, prev.rank AS previous_rank,
+       CASE WHEN prev.rank IS NOT NULL THEN 'continuing'
+            WHEN f.first_seq < s.seq THEN 'returned'
+            ELSE 'new' END AS status
+FROM seen s
+JOIN first_seq f USING (paper_id)
+LEFT JOIN listings prev ON prev.snapshot_id = s.previous_id AND prev.paper_id = s.paper_id;
+
+-- Papers of the previous snapshot that are missing from this one.
+CREATE OR REPLACE VIEW dropped_papers AS
+SELECT q.snapshot_id, l.paper_id, l.rank AS previous_rank
+FROM snapshot_sequence q
+JOIN listings l ON l.snapshot_id = q.previous_id
+WHERE NOT EXISTS (
+    SELECT 1 FROM listings c WHERE c.snapshot_id = q.snapshot_id AND c.paper_id = l.paper_id
+);
