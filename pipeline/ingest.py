@@ -7,19 +7,21 @@ from pathlib import Path
 
 from pipeline.artifacts import ArtifactStore, ArtifactVersion
 from pipeline.formats import CODE_VERSION, ParseError, parse_dump
+from pipeline.formats.text import MAX_DUMP_BYTES
 from pipeline.home import Home
-from pipeline.landing import observed_on, quarantine, scan_landing
+from pipeline.landing import observed_on, quarantine, read_landed, safe_suffix, scan_landing
 
 RAW_ARTIFACT = "raw_listing"
 
 
 def find_landed(home: Home, key: str, file_name: str | None = None) -> Path | None:
-    """The landing file for snapshot ``key``: ``file_name`` if given, else the oldest match."""
+    """The landing file for snapshot ``key``: ``file_name`` if given, else the oldest match.
+
+    Only the base name of ``file_name`` is used, so it can never point outside the landing folder.
+    """
     if file_name:
         path = home.landing / Path(file_name).name
-        if path.is_symlink():
-            raise ParseError("is a symbolic link; copy the file into the landing folder", path.name)
-        return path if path.is_file() else None
+        return path if path.is_symlink() or path.is_file() else None
     matches = [landed.path for landed in scan_landing(home) if landed.key == key]
     return matches[0] if matches else None
 
@@ -42,18 +44,18 @@ def archive_snapshot(
                 f"{home.landing} or run `paperlake ingest FILE`"
             )
         return current
-    data = path.read_bytes()
     try:
+        data = read_landed(path, MAX_DUMP_BYTES)
         parsed = parse_dump(data, path.name)
     except ParseError as error:
         quarantine(home, path, error.problem)
-        raise
+        raise error.for_file(path.name) from None
     day = observed_on(key) or datetime.now(UTC).date()
     version = store.put(
         RAW_ARTIFACT,
         key,
         data,
-        suffix=path.suffix or ".txt",
+        suffix=safe_suffix(path.name) or ".txt",
         code_version=CODE_VERSION,
         rows=parsed.papers.num_rows,
         extra={

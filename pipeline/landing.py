@@ -8,6 +8,7 @@ partition key and as a folder name inside ``PAPERLAKE_HOME``.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from pipeline.artifacts import write_atomic
+from pipeline.formats.errors import ParseError
 from pipeline.home import Home
 
 MAX_KEY_CHARS = 100
@@ -61,18 +63,39 @@ def observed_on(key: str) -> date | None:
 
 
 def scan_landing(home: Home) -> list[LandedFile]:
-    """Regular files waiting in the landing folder, oldest first (hidden/temp files skipped)."""
+    """Files waiting in the landing folder, oldest first.
+
+    Hidden and temporary files and folders are skipped. Symbolic links are listed (never
+    followed) so that ingesting them rejects them visibly.
+    """
     if not home.landing.is_dir():
         return []
     found = []
     for path in home.landing.iterdir():
         if path.name.startswith(".") or path.name.endswith((".tmp", ".part", ".crdownload")):
             continue
-        if path.is_symlink() or not path.is_file():
+        if not path.is_symlink() and not path.is_file():
             continue
-        stat = path.stat()
+        stat = path.lstat()
         found.append(LandedFile(path, snapshot_key(path.name), stat.st_size, stat.st_mtime_ns))
     return sorted(found, key=lambda f: (f.mtime_ns, f.name))
+
+
+def read_landed(path: Path, max_bytes: int) -> bytes:
+    """The bytes of a landed file, refusing symbolic links and files over ``max_bytes``."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError as error:
+        if path.is_symlink():
+            raise ParseError(
+                "is a symbolic link; links in the landing folder are not followed"
+            ) from None
+        raise ParseError(f"cannot be read: {error.strerror}") from None
+    with os.fdopen(fd, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size > max_bytes:
+            raise ParseError(f"file is {size:,} bytes, over the {max_bytes:,}-byte limit")
+        return handle.read()
 
 
 def land(home: Home, source: Path) -> Path:
@@ -102,8 +125,13 @@ def quarantine(home: Home, path: Path, reason: str) -> Path:
     return target
 
 
+def safe_suffix(name: str) -> str:
+    """The file name's extension with anything unusual removed (``.txt``), or ``""``."""
+    _, dot, suffix = Path(name).name.rpartition(".")
+    cleaned = _UNSAFE.sub("", suffix)[:16] if dot else ""
+    return f".{cleaned}" if cleaned else ""
+
+
 def _safe_file_name(name: str) -> str:
     """``snapshot_key(name)`` plus the sanitised extension, e.g. ``my-dump-1.txt``."""
-    _, dot, suffix = Path(name).name.rpartition(".")
-    safe_suffix = _UNSAFE.sub("", suffix)[:16] if dot else ""
-    return snapshot_key(name) + (f".{safe_suffix}" if safe_suffix else "")
+    return snapshot_key(name) + safe_suffix(name)

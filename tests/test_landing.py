@@ -41,14 +41,17 @@ def test_land_copies_under_a_safe_name(home, tmp_path):
     assert source.exists()
 
 
-def test_scan_skips_hidden_temporary_and_symlinked_files(home, tmp_path):
+def test_scan_skips_hidden_and_temporary_files_and_lists_links_unfollowed(home, tmp_path):
     (home.landing / "ok.txt").write_text("x")
     (home.landing / ".hidden.txt").write_text("x")
     (home.landing / "partial.txt.part").write_text("x")
     outside = tmp_path / "outside.txt"
     outside.write_text("secret")
     (home.landing / "link.txt").symlink_to(outside)
-    assert [f.name for f in scan_landing(home)] == ["ok.txt"]
+    (home.landing / "folder").mkdir()
+    found = {f.name: f for f in scan_landing(home)}
+    assert sorted(found) == ["link.txt", "ok.txt"]
+    assert found["link.txt"].size != len("secret"), "the link's own size, not its target's"
 
 
 def test_quarantine_moves_the_file_beside_a_reason(home):

@@ -94,7 +94,7 @@ def test_last_abstract_cut_off_mid_word_is_kept_and_flagged():
         (b"", "file is empty"),
         (b"  \n\t\n ", "only whitespace"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "PNG image"),
-        (b"just a hostname\n", "no abstract"),
+        (b"just a hostname\n", "not a paper listing"),
         (b"Title\n" + b"x" * 200_001 + b"\n", "characters long"),
         (b"Caf\xe9 \x81 broken", "not UTF-8"),
     ],

@@ -82,3 +82,33 @@ def test_rejected_dump_fails_the_run_and_is_quarantined(home, instance):
         "broken.txt.reason.json",
     ]
     assert not home.catalog.exists(), "nothing reached the warehouse"
+
+
+def test_a_bad_redrop_leaves_stored_snapshots_intact_and_others_keep_flowing(
+    home, instance, sample_bytes
+):
+    (home.landing / f"{SNAPSHOT}.txt").write_bytes(sample_bytes)
+    _materialize(instance, f"{SNAPSHOT}.txt")
+    before = _data_versions(instance)
+    with warehouse.session(home, read_only=True) as con:
+        rows_before = con.execute("SELECT count(*) FROM listings").fetchone()[0]
+
+    (home.landing / f"{SNAPSHOT}.txt").write_bytes(b"<html><body>oops</body></html>")
+    assert not _materialize(instance, f"{SNAPSHOT}.txt", raise_on_error=False).success
+    assert _data_versions(instance) == before
+    with warehouse.session(home, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM listings").fetchone()[0] == rows_before
+
+    later = "hf-trending-2026-11-27"
+    (home.landing / f"{later}.txt").write_bytes(sample_bytes.replace(b"Codebook", b"Codex"))
+    instance.add_dynamic_partitions("snapshots", [later])
+    result = dg.materialize(
+        _all_assets_and_checks(),
+        instance=instance,
+        partition_key=later,
+        resources={"paperlake": PaperlakeResource()},
+        run_config={"ops": {"raw_listing": {"config": {"landing_file": f"{later}.txt"}}}},
+    )
+    assert result.success
+    with warehouse.session(home, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM snapshots").fetchone()[0] == 2

@@ -1,30 +1,26 @@
 """Raw dump formats: detection, decoding and parsing into ``schemas.PARSED_PAPERS``.
 
-Each format is one module in this package exposing ``NAME``, ``detect(text) -> bool`` and
-``parse(text) -> pyarrow.Table``. Adding a format means adding a module and listing it in
-``FORMATS``; nothing else changes.
+Each format is one module in this package exposing ``NAME``, ``PRIORITY`` (lower is tried first),
+``detect(text) -> bool`` and ``parse(text) -> pyarrow.Table``. Modules are discovered, so adding a
+format means adding a module; nothing else changes.
 """
 
-from __future__ import annotations
-
+import importlib
+import pkgutil
 from dataclasses import dataclass
+from functools import cache
 from types import ModuleType
 
 import pyarrow as pa
 
-from pipeline.formats import listing_text
 from pipeline.formats.errors import ParseError
-from pipeline.formats.text import decode
+from pipeline.formats.text import decode, reject_markup
 from pipeline.schemas import PARSED_PAPERS, conform
 
-# Order matters: the first format whose ``detect`` accepts the text wins; listing text accepts
-# anything that decodes, so it comes last.
-FORMATS: tuple[ModuleType, ...] = (listing_text,)
-
-__all__ = ["CODE_VERSION", "FORMATS", "ParseError", "ParsedDump", "parse_dump"]
+__all__ = ["CODE_VERSION", "ParseError", "ParsedDump", "formats", "parse_dump"]
 
 # Bump when parsing changes what any format produces.
-CODE_VERSION = "1"
+CODE_VERSION = "2"
 
 
 @dataclass(frozen=True)
@@ -36,11 +32,23 @@ class ParsedDump:
     encoding: str
 
 
+@cache
+def formats() -> tuple[ModuleType, ...]:
+    """Every format module of this package, in the order detection tries them."""
+    found = []
+    for info in pkgutil.iter_modules(__path__):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        if all(hasattr(module, attr) for attr in ("NAME", "PRIORITY", "detect", "parse")):
+            found.append(module)
+    return tuple(sorted(found, key=lambda m: (m.PRIORITY, m.NAME)))
+
+
 def detect_format(text: str) -> ModuleType:
-    for fmt in FORMATS:
+    for fmt in formats():
         if fmt.detect(text):
             return fmt
-    raise ParseError("format not recognised (expected " + ", ".join(f.NAME for f in FORMATS) + ")")
+    names = ", ".join(f.NAME for f in formats())
+    raise ParseError(f"format not recognised (expected one of: {names})")
 
 
 def parse_dump(data: bytes, name: str) -> ParsedDump:
@@ -50,6 +58,7 @@ def parse_dump(data: bytes, name: str) -> ParsedDump:
     """
     try:
         text, encoding = decode(data)
+        reject_markup(text)
         fmt = detect_format(text)
         papers = fmt.parse(text)
     except ParseError as error:

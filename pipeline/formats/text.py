@@ -43,6 +43,9 @@ def decode(data: bytes, max_bytes: int = MAX_DUMP_BYTES) -> tuple[str, str]:
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return _decode_strict(data, "utf-16"), "utf-16"
     if b"\x00" in data[:65536]:
+        utf16 = _utf16_without_bom(data)
+        if utf16:
+            return _decode_strict(data, utf16), utf16
         raise ParseError("binary file (contains NUL bytes), not a text dump")
     try:
         return data.decode("utf-8-sig"), "utf-8"
@@ -53,6 +56,27 @@ def decode(data: bytes, max_bytes: int = MAX_DUMP_BYTES) -> tuple[str, str]:
             f"not UTF-8 text (invalid byte 0x{data[utf8_error.start]:02x} at offset "
             f"{utf8_error.start:,}) and not Windows-1252 either; re-save the dump as UTF-8"
         ) from None
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """``utf-16-le``/``-be`` when every other byte of the head is NUL, as in ASCII-range UTF-16."""
+    head = data[:4096]
+    if len(head) < 4 or len(head) % 2:
+        return None
+    if head[1::2].count(0) >= 0.9 * len(head) / 2:
+        return "utf-16-le"
+    if head[0::2].count(0) >= 0.9 * len(head) / 2:
+        return "utf-16-be"
+    return None
+
+
+def reject_markup(text: str) -> None:
+    """Refuse an HTML page saved instead of its text."""
+    head = text[:2048].lstrip().lower()
+    if head.startswith(("<!doctype html", "<html", "<?xml")) or "<body" in head or "<head" in head:
+        raise ParseError(
+            "HTML page, not the page's text; save the listing as text (select all, copy, paste)"
+        )
 
 
 def _decode_strict(data: bytes, encoding: str) -> str:

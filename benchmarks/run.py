@@ -1,0 +1,129 @@
+"""paperlake's benchmark script: every performance target, measured, in one table.
+
+    python -m benchmarks.run                 # every section
+    python -m benchmarks.run parser          # one section (see --help for the list)
+
+Each figure is the median of ``--repeat`` runs (default 3) on this machine, next to its target;
+peers (YAKE, scikit-learn, other URL extractors) are measured in the same run so ratios compare
+like with like on a shared, noisy machine. Results also go to ``benchmarks/out/<section>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+OUT = Path(__file__).parent / "out"
+
+
+@dataclass
+class Result:
+    section: str
+    measure: str
+    value: float
+    unit: str
+    target: str = ""
+    passed: bool | None = None
+    note: str = ""
+
+
+def median_time(action: Callable[[], object], repeat: int) -> tuple[float, list[float]]:
+    """Median wall time of ``repeat`` calls (after one untimed warm-up call)."""
+    action()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), times
+
+
+def bench_parser(args: argparse.Namespace) -> list[Result]:
+    """Listing-text parser throughput on a large generated dump."""
+    from benchmarks.corpus import write_listing
+    from pipeline.formats import parse_dump
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_listing(Path(tmp) / "big.txt", args.papers, seed=1)
+        data = path.read_bytes()
+    seconds, runs = median_time(lambda: parse_dump(data, "big.txt"), args.repeat)
+    megabytes = len(data) / 1e6
+    return [
+        Result(
+            "parser",
+            "listing text parse",
+            megabytes / seconds,
+            "MB/s",
+            note=f"{args.papers:,} papers, {megabytes:.0f} MB, runs {_fmt(runs)} s",
+        ),
+        Result("parser", "listing text parse", args.papers / seconds, "papers/s"),
+    ]
+
+
+SECTIONS: dict[str, Callable[[argparse.Namespace], list[Result]]] = {
+    "parser": bench_parser,
+}
+
+
+def _fmt(values: list[float]) -> str:
+    return ", ".join(f"{v:.2f}" for v in values)
+
+
+def render(results: list[Result]) -> str:
+    lines = [
+        f"machine: {platform.machine()}, {_cpu_count()} cores, Python {platform.python_version()}",
+        "",
+        "| section | measure | value | target | pass | note |",
+        "|---|---|---:|---|---|---|",
+    ]
+    for r in results:
+        verdict = "" if r.passed is None else ("yes" if r.passed else "NO")
+        lines.append(
+            f"| {r.section} | {r.measure} | {r.value:,.1f} {r.unit} | {r.target} | {verdict} | {r.note} |"
+        )
+    return "\n".join(lines)
+
+
+def _cpu_count() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "sections", nargs="*", help=f"sections to run (default: all): {', '.join(SECTIONS)}"
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="timed runs per figure (median reported)"
+    )
+    parser.add_argument(
+        "--papers", type=int, default=100_000, help="papers in the parser's generated dump"
+    )
+    args = parser.parse_args(argv)
+    unknown = sorted(set(args.sections) - set(SECTIONS))
+    if unknown:
+        parser.error(f"unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
+    OUT.mkdir(exist_ok=True)
+    results: list[Result] = []
+    for name in args.sections or list(SECTIONS):
+        section = SECTIONS[name](args)
+        (OUT / f"{name}.json").write_text(json.dumps([asdict(r) for r in section], indent=2))
+        results.extend(section)
+        print(render(section), flush=True)
+    if len(args.sections) != 1:
+        print("\n" + render(results))
+
+
+if __name__ == "__main__":
+    main()
