@@ -186,3 +186,10 @@ def test_bad_input_is_rejected_with_a_reason_naming_the_file(kind):
     assert message.startswith("dropped.txt: ")
     assert reason in message
     assert "\n" not in message
+
+
+def test_json_in_an_unknown_schema_is_named_as_such():
+    with pytest.raises(ParseError, match="format not recognised"):
+        parse_dump(b'{"papers": [{"name": "x"}]}', "export.json")
+    with pytest.raises(ParseError, match="format not recognised"):
+        parse_dump(b'[{"title": "no paper object"}]', "export.json")

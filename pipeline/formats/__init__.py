@@ -48,7 +48,7 @@ def detect_format(text: str) -> ModuleType:
         if fmt.detect(text):
             return fmt
     names = ", ".join(f.NAME for f in formats())
-    raise ParseError(f"format not recognised (expected one of: {names})")
+    raise ParseError(f"format not recognised, e.g. JSON in an unknown schema (expected: {names})")
 
 
 def parse_dump(data: bytes, name: str) -> ParsedDump:

@@ -9,6 +9,7 @@ Parsing is vectorised over lines with polars: each line is classified (chrome, c
 abstract), papers are delimited by a running count of titles, and lines are aggregated per paper.
 """
 
+import json
 from importlib.resources import files
 
 import polars as pl
@@ -60,7 +61,17 @@ _CHROME = _chrome_pattern()
 
 
 def detect(text: str) -> bool:
-    """Listing text is the fallback format: any decoded text is read as a listing."""
+    """Any decoded text reads as a listing, except JSON (which no listing page is)."""
+    head = text.lstrip("\ufeff \t\r\n")[:1]
+    if head not in ("{", "["):
+        return True
+    first_line = text.lstrip("\ufeff \t\r\n").split("\n", 1)[0]
+    for candidate in (text, first_line):
+        try:
+            json.loads(candidate)
+        except ValueError:
+            continue
+        return False
     return True
 
 
