@@ -17,7 +17,7 @@ from pipeline.reports.publish import publish_latest, publish_report
     kinds={"html", "markdown"},
     owners=OWNERS,
     code_version=digest.CODE_VERSION,
-    deps=[dg.AssetKey(["warehouse", table]) for table in TABLES],
+    deps=[dg.AssetKey(["warehouse", table]) for table in [*TABLES, "related_papers"]],
 )
 def snapshot_report(
     context: dg.AssetExecutionContext, paperlake: PaperlakeResource

@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from assets.metadata import column_schema
+from assets.metadata import column_schema, preview
 from assets.partitions import snapshots
 from assets.resources import PaperlakeResource
 from assets.snapshot import OWNERS, observed_date, paper_keywords, paper_links, papers, raw_listing
-from pipeline import warehouse
+from pipeline import related, warehouse
 from pipeline.ingest import RAW_ARTIFACT
 from pipeline.snapshots import SnapshotInfo, snapshot_record
 
@@ -126,3 +126,54 @@ def _partition_counts(con, key: str) -> dict[str, int]:
 def _table_schema(con, table: str) -> dg.TableSchema:
     arrow = con.execute(f"SELECT * FROM {table} LIMIT 0").to_arrow_table().schema
     return column_schema(arrow)
+
+
+@dg.asset(
+    key=["warehouse", "related_papers"],
+    partitions_def=snapshots,
+    deps=[dg.AssetKey(["warehouse", "papers"]), dg.AssetKey(["warehouse", "listings"])],
+    group_name="warehouse",
+    kinds={"duckdb"},
+    owners=OWNERS,
+    code_version=related.CODE_VERSION,
+    pool=WAREHOUSE_POOL,
+    metadata={"dagster/table_name": "lake.related_papers"},
+)
+def related_papers(
+    context: dg.AssetExecutionContext, paperlake: PaperlakeResource
+) -> dg.MaterializeResult:
+    """Each paper's nearest neighbours across the whole corpus (cosine similarity of TF-IDF term
+    vectors), with the shared terms as evidence. Incremental: only the snapshot's papers that
+    are not indexed yet are scored, and known papers' lists are updated where a new paper now
+    ranks; nothing is recomputed for the rest of history."""
+    key = context.partition_key
+    with warehouse.session(paperlake.paths) as con:
+        terms = related.term_counts(warehouse.snapshot_papers(con, key))
+        fresh = warehouse.index_related(
+            con,
+            key,
+            terms,
+            terms_per_paper=related.TERMS_PER_PAPER,
+            neighbours=related.NEIGHBOURS,
+            common_share=related.COMMON_SHARE,
+        )
+        edges, total = con.execute(
+            "SELECT count(*) FILTER (WHERE snapshot_id = ?), count(*) FROM related_papers", [key]
+        ).fetchone()
+        sample = con.execute(
+            """
+            SELECT p.title AS paper, q.title AS related, r.score, r.shared_terms
+            FROM related_papers r JOIN papers p USING (paper_id)
+            JOIN papers q ON q.paper_id = r.related_id
+            WHERE r.snapshot_id = ? AND r.rank = 1 ORDER BY r.score DESC LIMIT 10
+            """,
+            [key],
+        ).to_arrow_table()
+    return dg.MaterializeResult(
+        metadata={
+            "newly_indexed_papers": fresh,
+            "edges_written": edges,
+            "dagster/row_count": total,
+            "strongest_links": preview(sample, sample.column_names),
+        },
+    )

@@ -67,8 +67,70 @@ def bench_parser(args: argparse.Namespace) -> list[Result]:
     ]
 
 
+def _link_extractors() -> dict[str, Callable[[str], list[str]]]:
+    """paperlake's vectorised detector and the well-kept libraries it was measured against."""
+    import polars as pl
+    from linkify_it import LinkifyIt
+    from urlextract import URLExtract
+
+    from pipeline.links import find_urls
+
+    linkify, urlextract = LinkifyIt(), URLExtract()
+    return {
+        "paperlake regex (polars)": lambda text: find_urls(pl.Series([text]))["url_raw"].to_list(),
+        "linkify-it-py": lambda text: [m.raw for m in (linkify.match(text) or [])],
+        "urlextract": urlextract.find_urls,
+    }
+
+
+def bench_links(args: argparse.Namespace) -> list[Result]:
+    """URL detection: correctness on hand-checked cases, speed against two libraries."""
+    import polars as pl
+
+    from benchmarks.corpus import Generator
+    from pipeline.links import canonicalize, find_urls
+
+    cases = json.loads(
+        (Path(__file__).parent.parent / "tests/fixtures/link-cases.json").read_text()
+    )
+    papers = list(Generator(seed=2).papers(args.link_docs))
+    texts = [f"{p.title}\n{p.abstract}" for p in papers]
+    peer_texts = texts[: args.peer_docs]
+    results = []
+    for name, extract in _link_extractors().items():
+        correct = 0
+        for case in cases:
+            found: list[str] = []
+            for raw in extract(case["text"]):
+                link = canonicalize(raw)
+                if link is not None and link.url not in found:
+                    found.append(link.url)
+            correct += found == case["urls"]
+        if name.startswith("paperlake"):
+            seconds, _ = median_time(lambda: find_urls(pl.Series(texts)), args.repeat)
+            docs = len(texts)
+        else:
+            seconds, _ = median_time(lambda ex=extract: [ex(t) for t in peer_texts], args.repeat)
+            docs = len(peer_texts)
+        results.append(Result("links", f"{name}: hard cases right", correct, f"of {len(cases)}"))
+        results.append(
+            Result(
+                "links",
+                f"{name}: speed",
+                docs / seconds,
+                "docs/s",
+                note=f"{docs:,} generated abstracts",
+            )
+        )
+    ours, *peers = [r.value for r in results if r.unit == "docs/s"]
+    for result, peer in zip([r for r in results if r.unit == "docs/s"][1:], peers, strict=True):
+        result.note += f"; paperlake is {ours / peer:,.0f}x faster"
+    return results
+
+
 SECTIONS: dict[str, Callable[[argparse.Namespace], list[Result]]] = {
     "parser": bench_parser,
+    "links": bench_links,
 }
 
 
@@ -109,6 +171,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument(
         "--papers", type=int, default=100_000, help="papers in the parser's generated dump"
+    )
+    parser.add_argument(
+        "--link-docs", type=int, default=100_000, help="abstracts for paperlake's URL detection"
+    )
+    parser.add_argument(
+        "--peer-docs", type=int, default=2_000, help="abstracts for the slower peer libraries"
     )
     args = parser.parse_args(argv)
     unknown = sorted(set(args.sections) - set(SECTIONS))

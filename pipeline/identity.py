@@ -3,18 +3,30 @@
 A paper is identified by its arXiv id when the input carries one (``arxiv:2310.17230``, version
 suffix dropped), otherwise by a hash of its normalised title (``title:9f86d081884c7d65``), so the
 same paper listed on different days gets the same id.
+
+When a snapshot is loaded, each paper is also matched against the papers already known
+(``resolve_ids``): an arXiv id seen before, or a title that differs only slightly (case,
+punctuation, a typo fix) with an abstract that agrees, maps to the existing paper. A title that
+matches but whose abstract disagrees is a different paper and gets an id of its own.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
 
 import polars as pl
+from rapidfuzz import fuzz
 
 ARXIV_ID = re.compile(
     r"(?P<id>\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?", flags=re.IGNORECASE
 )
+# Titles this similar (0-100, on normalised titles) may be the same paper...
+TITLE_SIMILARITY = 90.0
+# ...if their abstracts agree this much (token-set similarity, 0-100).
+ABSTRACT_AGREEMENT = 80.0
+_BLOCK_CHARS = 12
 
 
 def normalized_title(titles: pl.Expr) -> pl.Expr:
@@ -45,3 +57,68 @@ def clean_arxiv_id(raw: str | None) -> str | None:
         return None
     match = ARXIV_ID.search(raw)
     return match.group("id") if match else None
+
+
+@dataclass(frozen=True)
+class KnownPaper:
+    """A paper already in the warehouse that an incoming paper might be."""
+
+    paper_id: str
+    arxiv_id: str | None
+    title_key: str
+    abstract: str | None
+
+
+def abstracts_agree(a: str | None, b: str | None) -> bool:
+    """Two abstracts of the same paper (edits and truncation allowed); unknown ones agree."""
+    if not a or not b:
+        return True
+    return fuzz.token_set_ratio(a[:2000], b[:2000]) >= ABSTRACT_AGREEMENT
+
+
+def title_blocks(title_key: str) -> tuple[str, str]:
+    """Blocking keys: a typo changes one place, so the start or the end of the title survives."""
+    return title_key[:_BLOCK_CHARS], title_key[-_BLOCK_CHARS:]
+
+
+def resolve_ids(incoming: pl.DataFrame, known: dict[str, list[KnownPaper]]) -> dict[str, str]:
+    """Map incoming paper ids to the ids the warehouse should store them under.
+
+    ``incoming`` has ``paper_id``, ``arxiv_id``, ``title_key`` and ``abstract`` in rank order;
+    ``known`` maps an incoming ``paper_id`` to the known papers it might be (same id, same arXiv
+    id, or a shared title block). Only ids that change appear in the result, and no two incoming
+    papers are mapped to the same id.
+    """
+    mapping: dict[str, str] = {}
+    taken = set(incoming["paper_id"].to_list())
+    candidates = incoming.filter(pl.col("paper_id").is_in(list(known)))
+    for row in candidates.iter_rows(named=True):
+        resolved = _match(row, known[row["paper_id"]])
+        if resolved is None or resolved in taken:
+            continue
+        taken.add(resolved)
+        mapping[row["paper_id"]] = resolved
+    return mapping
+
+
+def _match(row: dict, candidates: list[KnownPaper]) -> str | None:
+    """The id an incoming paper should have, or None to keep its own."""
+    own_id, abstract = row["paper_id"], row["abstract"]
+    own = next((k for k in candidates if k.paper_id == own_id), None)
+    if own is not None:
+        if own_id.startswith("arxiv:") or abstracts_agree(own.abstract, abstract):
+            return None
+        # the same title, but another paper: identify this one by title and abstract
+        return f"title:{title_hash(row['title_key'] + ' ' + (abstract or '')[:500])}"
+    if row["arxiv_id"]:
+        same = sorted(k.paper_id for k in candidates if k.arxiv_id == row["arxiv_id"])
+        if same:
+            return same[0]
+    scored = sorted(
+        ((fuzz.ratio(row["title_key"], k.title_key), k.paper_id, k) for k in candidates),
+        key=lambda item: (-item[0], item[1]),
+    )
+    for similarity, _, known in scored:
+        if similarity >= TITLE_SIMILARITY and abstracts_agree(known.abstract, abstract):
+            return known.paper_id
+    return None

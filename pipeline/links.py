@@ -29,9 +29,20 @@ _URL = (
     r"(?i)(?:[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+)"  # e-mail addresses: matched so they can be dropped
     r"|(?:\b(?:https?|ftp)://[^\s<>\"'`]+)"
     r"|(?:\bwww\.[^\s<>\"'`]+)"
-    rf"|(?:\b(?:[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?\.)+(?:{_BARE_TLDS})\b(?:/[^\s<>\"'`]*)?)"
+    # scheme-less: the first label starts with a letter and the top-level domain is lower case,
+    # so "0.5.It" and "ASP.NET" are not hosts
+    rf"|(?-i:\b[a-zA-Z](?:[a-zA-Z0-9\-]*[a-zA-Z0-9])?\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9\-]*[a-zA-Z0-9])?\.)*"
+    rf"(?:{_BARE_TLDS})\b(?:/[^\s<>\"'`]*)?)"
 )
 _TRAILING = ".,;:!?'\"*`’”"
+_CONTEXT_CHARS = 80
+# Words before a link on an otherwise unclassified host, and the kind they announce; the last
+# matching pattern wins.
+_CONTEXT_KINDS = (
+    (r"\bdata ?sets?\b|\bbenchmark\b|\bcorpus\b", "dataset"),
+    (r"project (?:page|site|website)|\bwebsite\b|\bhome ?page\b|\bweb ?page\b", "project_page"),
+    (r"\bdemo(?:nstration)?s?\b|\bplayground\b|\btry it\b", "demo"),
+)
 _CLOSERS = {")": "(", "]": "[", "}": "{", ">": "<"}
 _SHORTENERS = frozenset(
     [
@@ -213,14 +224,36 @@ def _classify_code_host(host: str, segments: list[str]) -> tuple[str, str | None
 
 
 def find_urls(texts: pl.Series) -> pl.DataFrame:
-    """Every URL-looking span in each text: columns ``doc`` and ``url_raw`` in text order."""
-    return (
+    """Every URL-looking span in each text, in text order: ``doc``, ``url_raw`` and ``context``
+    (the words before it in its sentence, lower-cased, e.g. "a simple demo is")."""
+    found = (
         pl.DataFrame({"text": texts})
         .with_row_index("doc")
-        .select("doc", url_raw=pl.col("text").str.extract_all(_URL))
+        .with_columns(url_raw=pl.col("text").str.extract_all(_URL))
         .explode("url_raw")
         .drop_nulls("url_raw")
     )
+    start = pl.col("text").str.find(pl.col("url_raw"), literal=True)
+    before = pl.col("text").str.slice(
+        (start - _CONTEXT_CHARS).clip(lower_bound=0), pl.min_horizontal(start, _CONTEXT_CHARS)
+    )
+    return found.select(
+        "doc",
+        "url_raw",
+        context=before.str.replace(r"^.*[.!?]\s", "").str.to_lowercase(),
+    )
+
+
+def context_kind(kind: pl.Expr, context: pl.Expr) -> pl.Expr:
+    """Refine ``other`` links by what the sentence says they are ("demo at", "website:")."""
+    refined = kind
+    for pattern, named in _CONTEXT_KINDS:
+        refined = (
+            pl.when((kind == "other") & context.str.contains(pattern))
+            .then(pl.lit(named))
+            .otherwise(refined)
+        )
+    return refined
 
 
 def link_table(papers: pa.Table) -> pa.Table:
@@ -247,6 +280,9 @@ def link_table(papers: pa.Table) -> pa.Table:
         found.join(resolved, on="url_raw", how="inner", maintain_order="left")
         .join(ids, on="doc", how="inner", maintain_order="left")
         .unique(["doc", "url"], keep="first", maintain_order=True)
-        .with_columns(position=pl.int_range(1, pl.len() + 1, dtype=pl.Int16).over("doc"))
+        .with_columns(
+            position=pl.int_range(1, pl.len() + 1, dtype=pl.Int16).over("doc"),
+            kind=context_kind(pl.col("kind"), pl.col("context")),
+        )
     )
     return links.select(PAPER_LINKS.names).to_arrow().cast(PAPER_LINKS)

@@ -19,9 +19,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import duckdb
+import polars as pl
 import pyarrow as pa
 
 from pipeline.home import REPO_ROOT, Home
+from pipeline.identity import KnownPaper, normalized_title, resolve_ids
 
 SQL_DIR = REPO_ROOT / "warehouse"
 # Bump when load_snapshot.sql changes what a load writes.
@@ -55,8 +57,8 @@ def extension_path(package: str, name: str) -> Path:
 def sql_statements(name: str) -> list[str]:
     """The statements of ``warehouse/<name>``, split at semicolons that end a line."""
     text = (SQL_DIR / name).read_text(encoding="utf-8")
-    statements = (s.strip() for s in re.split(r";[ \t]*(?:\n|$)", text))
-    return [s for s in statements if _strip_comments(s)]
+    statements = (_strip_comments(s) for s in re.split(r";[ \t]*(?:\n|$)", text))
+    return [s for s in statements if s]
 
 
 def _strip_comments(sql: str) -> str:
@@ -161,23 +163,63 @@ def run_script(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]
         con.execute(statement, used or None)
 
 
+def known_papers(
+    con: duckdb.DuckDBPyConnection, incoming: pl.DataFrame
+) -> dict[str, list[KnownPaper]]:
+    """Known papers each incoming paper might be (see ``warehouse/known_papers.sql``)."""
+    con.register("incoming", incoming.to_arrow())
+    try:
+        [statement] = sql_statements("known_papers.sql")
+        rows = con.execute(statement).fetchall()
+    finally:
+        con.unregister("incoming")
+    known: dict[str, list[KnownPaper]] = {}
+    for incoming_id, *paper in sorted(rows, key=lambda row: (row[0], row[1])):
+        known.setdefault(incoming_id, []).append(KnownPaper(*paper))
+    return known
+
+
+def resolve_snapshot_ids(con: duckdb.DuckDBPyConnection, papers: pa.Table) -> dict[str, str]:
+    """Incoming paper ids that must change to match papers the warehouse already knows."""
+    incoming = pl.from_arrow(papers).select(
+        "paper_id", "arxiv_id", normalized_title(pl.col("title")).alias("title_key"), "abstract"
+    )
+    return resolve_ids(incoming, known_papers(con, incoming))
+
+
+def with_ids(table: pa.Table, mapping: dict[str, str]) -> pa.Table:
+    """``table`` with its ``paper_id`` column rewritten through ``mapping``."""
+    if not mapping:
+        return table
+    frame = pl.from_arrow(table).with_columns(pl.col("paper_id").replace(mapping))
+    return frame.to_arrow().cast(table.schema)
+
+
 def load_snapshot(
     con: duckdb.DuckDBPyConnection,
     snapshot: pa.Table,
     papers: pa.Table,
     keywords: pa.Table,
     links: pa.Table,
-) -> None:
-    """Replace one snapshot's rows in every table, in one transaction (retried while locked)."""
-    snapshot_id = snapshot.column("snapshot_id")[0].as_py()
-    inputs = {
-        "new_snapshot": snapshot,
-        "new_papers": papers,
-        "new_keywords": keywords,
-        "new_links": links,
-    }
+) -> dict[str, str]:
+    """Replace one snapshot's rows in every table, in one transaction (retried while locked).
 
-    def attempt() -> None:
+    Paper ids are first resolved against the papers already known; returns the ids that
+    changed (incoming id -> stored id).
+    """
+    snapshot_id = snapshot.column("snapshot_id")[0].as_py()
+
+    def attempt() -> dict[str, str]:
+        mapping = resolve_snapshot_ids(con, papers)
+        resolved_papers = pl.from_arrow(with_ids(papers, mapping)).with_columns(
+            title_key=normalized_title(pl.col("title"))
+        )
+        inputs = {
+            "new_snapshot": snapshot,
+            "new_papers": resolved_papers.to_arrow(),
+            "new_keywords": with_ids(keywords, mapping),
+            "new_links": with_ids(links, mapping),
+        }
         for view, table in inputs.items():
             con.register(view, table)
         con.execute("BEGIN")
@@ -190,8 +232,53 @@ def load_snapshot(
         finally:
             for view in inputs:
                 con.unregister(view)
+        return mapping
 
-    with_retry(attempt)
+    return with_retry(attempt)
+
+
+def snapshot_papers(con: duckdb.DuckDBPyConnection, snapshot_id: str) -> pa.Table:
+    """``paper_id, title, abstract`` of a loaded snapshot's papers, under their stored ids."""
+    return con.execute(
+        "SELECT p.paper_id, p.title, p.abstract FROM listings l JOIN papers p USING (paper_id) "
+        "WHERE l.snapshot_id = ? ORDER BY l.rank",
+        [snapshot_id],
+    ).to_arrow_table()
+
+
+def index_related(
+    con: duckdb.DuckDBPyConnection,
+    snapshot_id: str,
+    terms: pa.Table,
+    *,
+    terms_per_paper: int,
+    neighbours: int,
+    common_share: float,
+) -> int:
+    """Index a snapshot's not yet indexed papers and link them to their nearest neighbours, in
+    one transaction; returns how many papers were newly indexed."""
+    params = {
+        "snapshot_id": snapshot_id,
+        "terms_per_paper": terms_per_paper,
+        "neighbours": neighbours,
+        "common_share": common_share,
+    }
+
+    def attempt() -> int:
+        con.register("new_terms", terms)
+        con.execute("BEGIN")
+        try:
+            run_script(con, "related_papers.sql", params)
+            fresh = con.execute("SELECT count(*) FROM fresh").fetchone()[0]
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        finally:
+            con.unregister("new_terms")
+        return fresh
+
+    return with_retry(attempt)
 
 
 def query(home: Home, sql: str, params: list[Any] | None = None) -> pa.Table:

@@ -16,6 +16,7 @@ EXPECTED_GRAPH = {
     "warehouse/paper_links": ("warehouse", ["paper_links"]),
     "warehouse/keywords": ("warehouse", ["paper_keywords"]),
     "warehouse/keyword_trends": ("warehouse", ["paper_keywords"]),
+    "warehouse/related_papers": ("warehouse", ["warehouse/listings", "warehouse/papers"]),
     "snapshot_report": (
         "reports",
         sorted(
@@ -28,6 +29,7 @@ EXPECTED_GRAPH = {
                 "paper_links",
                 "keywords",
                 "keyword_trends",
+                "related_papers",
             )
         ),
     ),

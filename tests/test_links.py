@@ -1,5 +1,8 @@
 """Links found in the bundled sample and the canonical forms they take."""
 
+import json
+from pathlib import Path
+
 import polars as pl
 import pyarrow as pa
 import pytest
@@ -7,6 +10,8 @@ import pytest
 from pipeline.formats import parse_dump
 from pipeline.links import canonicalize, link_table
 from pipeline.snapshots import with_snapshot_id
+
+FIXTURES = Path(__file__).parent / "fixtures"
 
 
 @pytest.mark.parametrize(
@@ -89,11 +94,21 @@ def test_file_names_and_emails_are_not_links():
     assert _links_of(text) == []
 
 
-def test_sample_links(sample_bytes):
+def test_sample_links_match_the_hand_checked_list(sample_bytes):
     papers = with_snapshot_id(parse_dump(sample_bytes, "s.txt").papers, "s")
-    links = pl.from_arrow(link_table(papers))
+    links = pl.from_arrow(link_table(papers)).select("url_raw", "url", "kind", "repo", "repo_path")
+    expected = pl.read_csv(
+        FIXTURES / "sample-links.tsv",
+        separator="\t",
+        schema=dict.fromkeys(links.columns, pl.String),
+    )
+    assert links.to_dicts() == expected.to_dicts()
     assert links.height == 26
-    code = links.filter(pl.col("kind") == "code")
-    assert code.height == 19
-    assert "RUCAIBox/FMLP-Rec" in code["repo"].to_list()
-    assert not links["url"].str.contains(r"[.}]$").any()
+    assert links.filter(pl.col("kind") == "code").height == 19
+
+
+@pytest.mark.parametrize(
+    "case", json.loads((FIXTURES / "link-cases.json").read_text()), ids=lambda c: c["text"][:40]
+)
+def test_hard_cases(case):
+    assert _links_of(case["text"]) == case["urls"]

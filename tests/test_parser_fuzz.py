@@ -55,7 +55,10 @@ jsonl_like = st.lists(json_like, max_size=6).map(lambda rows: b"\n".join(rows))
 any_input = st.one_of(st.binary(max_size=400), structured, separators, json_like, jsonl_like)
 
 
-@settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# derandomize: the same 2,000 inputs on every run, so CI never fails by chance
+@settings(
+    max_examples=2000, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(any_input)
 def test_parser_returns_a_table_or_raises_parse_error(data):
     try:

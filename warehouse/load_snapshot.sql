@@ -1,7 +1,8 @@
 -- Load one snapshot, replacing whatever an earlier version of it loaded. Runs inside one
 -- transaction (see pipeline.warehouse.load_snapshot), so readers see the old state or the new,
--- never a mixture. Inputs, registered by the caller: new_snapshot (one row), new_papers,
--- new_keywords, new_links. Parameter: $snapshot_id.
+-- never a mixture. Inputs, registered by the caller: new_snapshot (one row), new_papers (with
+-- title_key), new_keywords, new_links, all with paper ids already resolved against known papers.
+-- Parameter: $snapshot_id.
 -- Work is proportional to the snapshot: every statement is keyed by this snapshot or its papers.
 
 CREATE OR REPLACE TEMP TABLE touched_papers AS
@@ -39,15 +40,16 @@ MERGE INTO papers AS p
 USING (SELECT n.*, s.observed_on FROM new_papers n, new_snapshot s) AS n
 ON p.paper_id = n.paper_id
 WHEN MATCHED AND n.observed_on >= p.last_seen THEN UPDATE SET
-    title = n.title, abstract = n.abstract, arxiv_id = coalesce(n.arxiv_id, p.arxiv_id),
+    title = n.title, title_key = n.title_key, abstract = n.abstract,
+    arxiv_id = coalesce(n.arxiv_id, p.arxiv_id),
     truncated = n.truncated, authors = coalesce(n.authors, p.authors),
     published_on = coalesce(n.published_on, p.published_on)
 WHEN NOT MATCHED THEN INSERT (
     paper_id, title, abstract, arxiv_id, truncated, authors, published_on,
-    first_seen, last_seen, n_snapshots
+    first_seen, last_seen, n_snapshots, title_key
 ) VALUES (
     n.paper_id, n.title, n.abstract, n.arxiv_id, n.truncated, n.authors, n.published_on,
-    n.observed_on, n.observed_on, 1
+    n.observed_on, n.observed_on, 1, n.title_key
 );
 
 CREATE OR REPLACE TEMP TABLE paper_seen AS
@@ -58,7 +60,23 @@ LEFT JOIN listings l USING (paper_id)
 LEFT JOIN snapshots s USING (snapshot_id)
 GROUP BY t.paper_id;
 
-DELETE FROM papers WHERE paper_id IN (SELECT paper_id FROM paper_seen WHERE n_snapshots = 0);
+-- Papers no snapshot lists any more (an earlier version of this snapshot had them) go, with
+-- their related-paper edges and term-index entries.
+CREATE OR REPLACE TEMP TABLE orphans AS SELECT paper_id FROM paper_seen WHERE n_snapshots = 0;
+DELETE FROM papers WHERE paper_id IN (SELECT paper_id FROM orphans);
+DELETE FROM paper_terms WHERE paper_id IN (SELECT paper_id FROM orphans);
+DELETE FROM indexed_papers WHERE paper_id IN (SELECT paper_id FROM orphans);
+CREATE OR REPLACE TEMP TABLE bereaved AS
+SELECT DISTINCT paper_id FROM related_papers WHERE related_id IN (SELECT paper_id FROM orphans);
+DELETE FROM related_papers
+WHERE paper_id IN (SELECT paper_id FROM orphans) OR related_id IN (SELECT paper_id FROM orphans);
+UPDATE related_papers SET rank = r.new_rank
+FROM (
+    SELECT paper_id, related_id,
+           row_number() OVER (PARTITION BY paper_id ORDER BY score DESC, related_id) AS new_rank
+    FROM related_papers WHERE paper_id IN (SELECT paper_id FROM bereaved)
+) r
+WHERE related_papers.paper_id = r.paper_id AND related_papers.related_id = r.related_id;
 
 UPDATE papers SET first_seen = s.first_seen, last_seen = s.last_seen, n_snapshots = s.n_snapshots
 FROM paper_seen s

@@ -26,7 +26,8 @@ CREATE TABLE IF NOT EXISTS papers (
     published_on  DATE,
     first_seen    DATE NOT NULL,
     last_seen     DATE NOT NULL,
-    n_snapshots   INTEGER NOT NULL
+    n_snapshots   INTEGER NOT NULL,
+    title_key     VARCHAR NOT NULL  -- normalised title, used to recognise the paper again
 );
 
 -- Where each paper stood in each snapshot, with the card facts of that day.
@@ -78,4 +79,34 @@ CREATE TABLE IF NOT EXISTS keyword_trends (
     observed_on   DATE NOT NULL,
     doc_freq      INTEGER NOT NULL,
     share         DOUBLE NOT NULL
+);
+
+-- Related papers: each paper's nearest neighbours by cosine similarity of TF-IDF term vectors,
+-- computed when the paper is first indexed; known papers' lists are updated when a new paper
+-- ranks among their neighbours. `shared_terms` is the evidence, strongest first.
+CREATE TABLE IF NOT EXISTS related_papers (
+    paper_id      VARCHAR NOT NULL,
+    related_id    VARCHAR NOT NULL,
+    score         DOUBLE NOT NULL,
+    rank          SMALLINT NOT NULL,
+    shared_terms  VARCHAR[] NOT NULL,
+    snapshot_id   VARCHAR NOT NULL   -- the snapshot whose load computed this edge
+);
+
+-- The term index behind related_papers: each indexed paper's strongest terms (L2-normalised
+-- TF-IDF weights), document frequencies of every term seen, and the number of indexed papers.
+CREATE TABLE IF NOT EXISTS paper_terms (
+    paper_id      VARCHAR NOT NULL,
+    term          VARCHAR NOT NULL,
+    display       VARCHAR NOT NULL,
+    weight        DOUBLE NOT NULL,
+    snapshot_id   VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS term_stats (
+    term          VARCHAR NOT NULL,
+    doc_freq      INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS indexed_papers (
+    paper_id      VARCHAR NOT NULL,
+    snapshot_id   VARCHAR NOT NULL
 );

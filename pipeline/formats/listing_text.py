@@ -35,7 +35,9 @@ _FACTS = (
 )
 
 # Characters a page copy can leave inside a paragraph; they are not line breaks of the page.
-_INLINE_BREAKS = r"[\u2028\u2029\u000b\u000c\u0085]+"
+_INLINE_BREAKS = r"[\u2028\u2029\u000b\u000c\u0085\u001c-\u001f]+"
+# Other control characters carry nothing a reader could see.
+_CONTROL = r"[\u0000-\u0008\u000e-\u001b\u007f]+"
 _TERMINAL = r"[.!?。！？][\"'”’)\]]*$"
 _SENTENCE_BREAK = r"[.!?][\"'”’)\]]*\s+[\p{Lu}\p{N}(\[]"
 _GLUED_BUTTONS = r"^(?:Subscribe|Sign [Uu]p|Log [Ii]n|Follow|Upvote)(\p{Lu})"
@@ -99,6 +101,7 @@ def _split_lines(text: str) -> pl.DataFrame:
     return (
         frame.with_columns(
             pl.col("line")
+            .str.replace_all(_CONTROL, "")
             .str.replace_all(_INLINE_BREAKS, " ")
             .str.strip_chars()
             .str.replace(_GLUED_BUTTONS, "$1")

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cache
-from importlib.resources import files
 
 import lemminflect
 import polars as pl
 import pyarrow as pa
 
+from pipeline.keyphrases.lexicon import breaker_words
 from pipeline.schemas import PAPER_KEYWORDS
 
 # Bump when extraction or scoring changes.
@@ -25,15 +25,8 @@ MAX_WORDS = 4
 _TOKEN = r"[\p{L}\p{N}](?:[\p{L}\p{N}'’\-]*[\p{L}\p{N}])?|[^\s\p{L}\p{N}]|\n"
 
 
-@cache
-def _word_list(name: str) -> frozenset[str]:
-    text = files("pipeline.keyphrases").joinpath(name).read_text(encoding="utf-8")
-    words = (line.split("#", 1)[0].split() for line in text.splitlines())
-    return frozenset(word.lower() for line in words for word in line)
-
-
 def _breakers() -> list[str]:
-    return sorted(_word_list("stopwords.txt") | _word_list("boilerplate.txt"))
+    return sorted(breaker_words())
 
 
 @cache

@@ -1,0 +1,109 @@
+"""One identity per paper across snapshots."""
+
+import json
+from datetime import UTC, date, datetime
+
+import pytest
+
+from pipeline import warehouse
+from pipeline.formats import parse_dump
+from pipeline.keyphrases import keyphrase_table
+from pipeline.links import link_table
+from pipeline.snapshots import SnapshotInfo, snapshot_record, with_snapshot_id
+
+GROKKING = (
+    "Grokking: Generalization Beyond Overfitting on Small Algorithmic Datasets",
+    "In this paper we propose to study generalization of neural networks on small algorithmically "
+    "generated datasets. In this setting, questions about data efficiency, memorization, "
+    "generalization, and speed of learning can be studied in great detail.",
+)
+SCALING_LM = (
+    "Scaling Laws for Neural Language Models",
+    "We study empirical scaling laws for language model performance on the cross-entropy loss. "
+    "The loss scales as a power-law with model size, dataset size, and the amount of compute.",
+)
+SCALING_MT = (
+    "Scaling Laws for Neural Machine Translation",
+    "We present an empirical study of scaling properties of encoder-decoder Transformer models "
+    "used in neural machine translation. We show that cross-entropy loss follows a scaling law.",
+)
+
+
+def _listing(*papers: tuple[str, str]) -> bytes:
+    return "\n".join(f"{t}\n{a}" for t, a in papers).encode()
+
+
+def _load(con, snapshot_id: str, data: bytes, day: date, name: str = "dump.txt") -> dict:
+    papers = with_snapshot_id(parse_dump(data, name).papers, snapshot_id)
+    info = SnapshotInfo(
+        snapshot_id, name, "sha", "x", "utf-8", day, datetime.now(UTC), papers.num_rows
+    )
+    return warehouse.load_snapshot(
+        con, snapshot_record(info, "v"), papers, keyphrase_table(papers), link_table(papers)
+    )
+
+
+def _papers(con) -> list[tuple]:
+    return con.execute("SELECT title, n_snapshots, arxiv_id FROM papers ORDER BY title").fetchall()
+
+
+@pytest.mark.parametrize(
+    "edited",
+    [
+        GROKKING[0].replace("Generalization", "Generalisation"),  # a spelling fix
+        GROKKING[0].upper(),  # case
+        GROKKING[0].replace(":", " -"),  # punctuation
+        GROKKING[0].replace("Algorithmic", "Algorithmc"),  # a typo
+    ],
+)
+def test_small_title_edits_keep_one_paper(home, edited):
+    with warehouse.session(home) as con:
+        _load(con, "day1", _listing(GROKKING, SCALING_LM), date(2026, 11, 25))
+        _load(con, "day2", _listing((edited, GROKKING[1]), SCALING_LM), date(2026, 11, 26))
+        rows = _papers(con)
+        assert len(rows) == 2
+        assert [n for _, n, _ in rows] == [2, 2]
+        assert edited in [title for title, _, _ in rows], "the latest title is kept"
+
+
+def test_similar_titles_of_different_papers_stay_apart(home):
+    with warehouse.session(home) as con:
+        _load(con, "day1", _listing(SCALING_LM), date(2026, 11, 25))
+        _load(con, "day2", _listing(SCALING_MT), date(2026, 11, 26))
+        assert len(_papers(con)) == 2
+
+
+def test_same_title_with_a_different_abstract_is_another_paper(home):
+    other = (
+        GROKKING[0],
+        "A completely different study of protein folding with diffusion models and "
+        "cryo-electron microscopy data from many laboratories around the world.",
+    )
+    with warehouse.session(home) as con:
+        _load(con, "day1", _listing(GROKKING), date(2026, 11, 25))
+        _load(con, "day2", _listing(other), date(2026, 11, 26))
+        ids = [row[0] for row in con.execute("SELECT paper_id FROM papers ORDER BY 1").fetchall()]
+        assert len(ids) == 2 and len(set(ids)) == 2
+
+
+def test_a_paper_seen_without_and_then_with_its_arxiv_id_is_one_paper(home):
+    api = json.dumps(
+        [{"paper": {"id": "2201.02177", "title": GROKKING[0], "summary": GROKKING[1]}}]
+    )
+    with warehouse.session(home) as con:
+        _load(con, "day1", _listing(GROKKING), date(2026, 11, 25))
+        mapping = _load(con, "day2", api.encode(), date(2026, 11, 26), "daily.json")
+        assert mapping == {
+            "arxiv:2201.02177": con.execute("SELECT paper_id FROM papers").fetchone()[0]
+        }
+        assert _papers(con) == [(GROKKING[0], 2, "2201.02177")]
+
+
+def test_resolution_is_stable_when_a_snapshot_is_reloaded(home):
+    edited = (GROKKING[0].replace("Algorithmic", "Algorithmc"), GROKKING[1])
+    with warehouse.session(home) as con:
+        _load(con, "day1", _listing(GROKKING), date(2026, 11, 25))
+        first = _load(con, "day2", _listing(edited), date(2026, 11, 26))
+        again = _load(con, "day2", _listing(edited), date(2026, 11, 26))
+        assert first == again and len(first) == 1
+        assert con.execute("SELECT count(*), max(n_snapshots) FROM papers").fetchone() == (1, 2)

@@ -1,0 +1,146 @@
+"""Related papers on the bundled sample: topics find each other, incrementally, deterministically."""
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from pipeline import related, warehouse
+from pipeline.formats import parse_dump
+from pipeline.home import Home
+from pipeline.keyphrases import keyphrase_table
+from pipeline.links import link_table
+from pipeline.snapshots import SnapshotInfo, snapshot_record, with_snapshot_id
+
+TOPICS = {
+    "grokking": "grokking",
+    "neural collapse": "neural collapse",
+    "backdoor attacks": "backdoor",
+    "physics-informed networks": "physics.informed",
+    "continual learning": "continual learning",
+}
+
+
+def _load_and_link(con, snapshot_id: str, data: bytes, day: date) -> int:
+    papers = with_snapshot_id(parse_dump(data, f"{snapshot_id}.txt").papers, snapshot_id)
+    info = SnapshotInfo(
+        snapshot_id, "x", "sha", "x", "utf-8", day, datetime.now(UTC), papers.num_rows
+    )
+    warehouse.load_snapshot(
+        con, snapshot_record(info, "v"), papers, keyphrase_table(papers), link_table(papers)
+    )
+    terms = related.term_counts(warehouse.snapshot_papers(con, snapshot_id))
+    return warehouse.index_related(
+        con,
+        snapshot_id,
+        terms,
+        terms_per_paper=related.TERMS_PER_PAPER,
+        neighbours=related.NEIGHBOURS,
+        common_share=related.COMMON_SHARE,
+    )
+
+
+@pytest.fixture(scope="module")
+def linked_home(tmp_path_factory, sample_bytes) -> Home:
+    """One warehouse with the sample loaded and linked, shared by the read-only tests."""
+    home = Home(tmp_path_factory.mktemp("related"))
+    with warehouse.session(home) as con:
+        assert _load_and_link(con, "day1", sample_bytes, date(2026, 11, 26)) == 248
+    return home
+
+
+@pytest.fixture
+def linked(linked_home):
+    with warehouse.session(linked_home, read_only=True) as con:
+        yield con
+
+
+@pytest.mark.parametrize("topic", TOPICS)
+def test_papers_on_a_distinctive_topic_find_each_other(linked, topic):
+    pattern = TOPICS[topic]
+    members = {
+        row[0]
+        for row in linked.execute(
+            "SELECT paper_id FROM papers WHERE regexp_matches(lower(title), ?)", [pattern]
+        ).fetchall()
+    }
+    assert len(members) >= 2, topic
+    for paper_id in members:
+        top3 = {
+            row[0]
+            for row in linked.execute(
+                "SELECT related_id FROM related_papers WHERE paper_id = ? AND rank <= 3", [paper_id]
+            ).fetchall()
+        }
+        assert top3 & (members - {paper_id}), f"{topic}: {paper_id} has no topic peer in its top 3"
+
+
+def test_evidence_names_the_shared_topic(linked):
+    evidence = linked.execute(
+        """
+        SELECT r.shared_terms FROM related_papers r JOIN papers p USING (paper_id)
+        JOIN papers q ON q.paper_id = r.related_id
+        WHERE p.title ILIKE '%backdoor%' AND q.title ILIKE '%backdoor%'
+        """
+    ).fetchall()
+    assert evidence and all("backdoor" in terms for (terms,) in evidence)
+
+
+def test_lists_are_ranked_bounded_and_never_self(linked):
+    problems = linked.execute(
+        """
+        SELECT paper_id FROM related_papers GROUP BY paper_id
+        HAVING count(*) > ? OR max(rank) <> count(*) OR bool_or(paper_id = related_id)
+        """,
+        [related.NEIGHBOURS],
+    ).fetchall()
+    assert problems == []
+
+
+def test_a_new_snapshot_indexes_only_its_new_papers_and_updates_neighbours(home, sample_bytes):
+    newcomer = (
+        "Grokking Modular Arithmetic with Transformers",
+        "We study grokking in transformers trained on modular arithmetic: the network first "
+        "memorizes, then suddenly generalizes long after overfitting. Grokking depends on weight "
+        "decay, and we trace the circuits that make the delayed generalization happen.",
+    )
+    day2 = sample_bytes + f"\n{newcomer[0]}\n{newcomer[1]}".encode()
+    with warehouse.session(home) as linked:
+        _load_and_link(linked, "day1", sample_bytes, date(2026, 11, 26))
+        before = dict(
+            linked.execute("SELECT paper_id, count(*) FROM related_papers GROUP BY 1").fetchall()
+        )
+        assert _load_and_link(linked, "day2", day2, date(2026, 11, 27)) == 1
+        new_id = linked.execute(
+            "SELECT paper_id FROM papers WHERE title = ?", [newcomer[0]]
+        ).fetchone()[0]
+        entered = linked.execute(
+            "SELECT DISTINCT paper_id FROM related_papers WHERE related_id = ? AND snapshot_id = 'day2'",
+            [new_id],
+        ).fetchall()
+        grokking = {
+            row[0]
+            for row in linked.execute(
+                "SELECT paper_id FROM papers WHERE title ILIKE '%grokking%'"
+            ).fetchall()
+        }
+        assert {row[0] for row in entered} & grokking, "the newcomer enters grokking papers' lists"
+        after = dict(
+            linked.execute("SELECT paper_id, count(*) FROM related_papers GROUP BY 1").fetchall()
+        )
+        assert all(after[p] >= n for p, n in before.items())
+        assert max(after.values()) <= related.NEIGHBOURS
+
+
+def _edges(home: Home) -> list[tuple]:
+    with warehouse.session(home, read_only=True) as con:
+        return con.execute(
+            "SELECT paper_id, related_id, score, rank, shared_terms FROM related_papers ORDER BY 1, 4"
+        ).fetchall()
+
+
+def test_results_are_deterministic(tmp_path, sample_bytes):
+    homes = [Home(tmp_path / name) for name in ("a", "b")]
+    for home in homes:
+        with warehouse.session(home) as con:
+            _load_and_link(con, "day1", sample_bytes, date(2026, 11, 26))
+    assert _edges(homes[0]) == _edges(homes[1])

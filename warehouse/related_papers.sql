@@ -1,0 +1,94 @@
+-- Index the papers of one snapshot that are not indexed yet and link them to their nearest
+-- neighbours. Input: new_terms(paper_id, term, display, tf) for the snapshot's papers.
+-- Parameters: $snapshot_id, $terms_per_paper, $neighbours, $common_share.
+-- Work is proportional to the new papers and the posting lists of their (selective) terms.
+
+CREATE OR REPLACE TEMP TABLE fresh AS
+SELECT DISTINCT paper_id FROM new_terms
+WHERE paper_id NOT IN (SELECT paper_id FROM indexed_papers);
+
+INSERT INTO indexed_papers SELECT paper_id, $snapshot_id FROM fresh;
+
+MERGE INTO term_stats AS t
+USING (
+    SELECT term, count(*)::INTEGER AS n FROM new_terms
+    WHERE paper_id IN (SELECT paper_id FROM fresh) GROUP BY term
+) AS f
+ON t.term = f.term
+WHEN MATCHED THEN UPDATE SET doc_freq = t.doc_freq + f.n
+WHEN NOT MATCHED THEN INSERT (term, doc_freq) VALUES (f.term, f.n);
+
+CREATE OR REPLACE TEMP TABLE corpus AS
+SELECT count(*)::DOUBLE AS n_papers FROM indexed_papers;
+
+-- TF-IDF weights of the fresh papers' terms; the strongest few per paper, L2-normalised.
+CREATE OR REPLACE TEMP TABLE fresh_vectors AS
+WITH weighted AS (
+    SELECT n.paper_id, n.term, n.display, s.doc_freq,
+           (1 + ln(n.tf)) * ln(1 + c.n_papers / s.doc_freq) AS w
+    FROM new_terms n
+    JOIN fresh USING (paper_id)
+    JOIN term_stats s USING (term)
+    CROSS JOIN corpus c
+    QUALIFY row_number() OVER (PARTITION BY n.paper_id ORDER BY w DESC, n.term) <= $terms_per_paper
+)
+SELECT paper_id, term, display, doc_freq,
+       w / sqrt(sum(w * w) OVER (PARTITION BY paper_id)) AS weight
+FROM weighted;
+
+INSERT INTO paper_terms SELECT paper_id, term, display, weight, $snapshot_id FROM fresh_vectors;
+
+-- Cosine similarity to every indexed paper sharing a selective term. Terms in more than
+-- $common_share of all papers are too common to link papers and are skipped.
+CREATE OR REPLACE TEMP TABLE scores AS
+SELECT f.paper_id, o.paper_id AS related_id,
+       round(sum(f.weight * o.weight), 6) AS score,
+       list(f.display ORDER BY f.weight * o.weight DESC, f.term)[1:5] AS shared_terms
+FROM fresh_vectors f
+CROSS JOIN corpus c
+JOIN paper_terms o ON o.term = f.term AND o.paper_id <> f.paper_id
+WHERE f.doc_freq <= greatest(20, $common_share * c.n_papers)
+GROUP BY f.paper_id, o.paper_id;
+
+-- The fresh papers' own neighbour lists.
+INSERT INTO related_papers
+SELECT paper_id, related_id, score,
+       row_number() OVER (PARTITION BY paper_id ORDER BY score DESC, related_id) AS rank,
+       shared_terms, $snapshot_id
+FROM scores
+QUALIFY rank <= $neighbours;
+
+-- Known papers whose lists a fresh paper now enters (it beats their current last neighbour,
+-- or their list is not full yet).
+CREATE OR REPLACE TEMP TABLE entering AS
+WITH candidates AS (
+    SELECT related_id AS paper_id, paper_id AS related_id, score, shared_terms
+    FROM scores WHERE related_id NOT IN (SELECT paper_id FROM fresh)
+),
+lists AS (
+    SELECT paper_id, count(*) AS n, min(score) AS last_score FROM related_papers
+    WHERE paper_id IN (SELECT paper_id FROM candidates) GROUP BY paper_id
+)
+SELECT c.* FROM candidates c LEFT JOIN lists l USING (paper_id)
+WHERE l.n IS NULL OR l.n < $neighbours OR c.score > l.last_score
+QUALIFY row_number() OVER (PARTITION BY c.paper_id ORDER BY c.score DESC, c.related_id) <= $neighbours;
+
+INSERT INTO related_papers
+SELECT paper_id, related_id, score, 0, shared_terms, $snapshot_id FROM entering;
+
+CREATE OR REPLACE TEMP TABLE reranked AS
+SELECT paper_id, related_id,
+       row_number() OVER (PARTITION BY paper_id ORDER BY score DESC, related_id) AS new_rank
+FROM related_papers
+WHERE paper_id IN (SELECT paper_id FROM entering);
+
+DELETE FROM related_papers
+WHERE paper_id IN (SELECT paper_id FROM entering)
+  AND (paper_id, related_id) IN (
+      SELECT paper_id, related_id FROM reranked WHERE new_rank > $neighbours
+  );
+
+UPDATE related_papers SET rank = r.new_rank
+FROM reranked r
+WHERE related_papers.paper_id = r.paper_id AND related_papers.related_id = r.related_id
+  AND related_papers.rank <> r.new_rank;
