@@ -1,4 +1,4 @@
-"""Jobs: what a new snapshot runs, and what the daily schedule re-runs."""
+"""Jobs: what a new snapshot runs, what the daily schedule delivers, what refreshes the trends."""
 
 import dagster as dg
 
@@ -11,6 +11,12 @@ snapshot_job = dg.define_asset_job(
 
 digest_job = dg.define_asset_job(
     "digest_job",
-    selection=dg.AssetSelection.assets("snapshot_report"),
-    description="Re-render the digest of one snapshot from the warehouse.",
+    selection=dg.AssetSelection.assets("snapshot_report", "digest_mail"),
+    description="Render the digest of one snapshot and mail it (once) when mail is configured.",
+)
+
+trends_job = dg.define_asset_job(
+    "trends_job",
+    selection=dg.AssetSelection.assets("trend_report", "digest_feed"),
+    description="Render the trend report over all snapshots and the Atom feed of digests.",
 )

@@ -1,4 +1,7 @@
-"""Reports: the per-snapshot digest (HTML + Markdown)."""
+"""Reports: the per-snapshot digest, its mail delivery, the trend report and the Atom feed."""
+
+import os
+from datetime import UTC
 
 import dagster as dg
 
@@ -6,9 +9,22 @@ from assets.partitions import snapshots
 from assets.resources import PaperlakeResource
 from assets.snapshot import OWNERS
 from assets.warehouse import TABLES
-from pipeline import warehouse
-from pipeline.reports import digest
+from pipeline import delivery, warehouse
+from pipeline.artifacts import write_atomic
+from pipeline.reports import digest, trends
+from pipeline.reports.feed import FeedEntry, atom_feed
 from pipeline.reports.publish import publish_latest, publish_report
+
+WAREHOUSE_TABLES = [dg.AssetKey(["warehouse", t]) for t in [*TABLES, "related_papers"]]
+FEED_SIZE = 30
+# Seconds before the first retry of a failed mail; doubles with each of the 3 retries.
+MAIL_RETRY_DELAY = float(os.environ.get("PAPERLAKE_MAIL_RETRY_DELAY", "30"))
+# Re-render when what a report reads has really changed, not on every materialization.
+ON_NEW_DATA = (
+    dg.AutomationCondition.any_deps_match(dg.AutomationCondition.data_version_changed())
+    & ~dg.AutomationCondition.any_deps_in_progress()
+    & ~dg.AutomationCondition.in_progress()
+)
 
 
 @dg.asset(
@@ -17,14 +33,15 @@ from pipeline.reports.publish import publish_latest, publish_report
     kinds={"html", "markdown"},
     owners=OWNERS,
     code_version=digest.CODE_VERSION,
-    deps=[dg.AssetKey(["warehouse", table]) for table in [*TABLES, "related_papers"]],
+    deps=WAREHOUSE_TABLES,
 )
 def snapshot_report(
     context: dg.AssetExecutionContext, paperlake: PaperlakeResource
 ) -> dg.MaterializeResult:
     """The daily digest of a snapshot: paper counts (new, returned, dropped out), the top papers
-    with rank changes, keyphrases, code links and an abstract excerpt, and where the code is.
-    Written as self-contained HTML and as Markdown; the Markdown is previewed here."""
+    with rank changes, keyphrases, code links, an abstract excerpt and related papers, rising and
+    falling keywords with charts, and where the code is. Self-contained HTML and Markdown; the
+    Markdown is previewed here."""
     key = context.partition_key
     home = paperlake.paths
     with warehouse.session(home, read_only=True) as con:
@@ -45,6 +62,158 @@ def snapshot_report(
             "preview": dg.MetadataValue.md(rendered.markdown),
             "papers": data.n_papers,
             "new": data.n_new,
+            "nothing_new": data.nothing_new,
             "with_code": data.n_with_code,
         },
+    )
+
+
+@dg.asset(
+    partitions_def=snapshots,
+    group_name="reports",
+    kinds={"email"},
+    owners=OWNERS,
+    code_version=digest.CODE_VERSION,
+    deps=[snapshot_report],
+    retry_policy=dg.RetryPolicy(
+        max_retries=3, delay=MAIL_RETRY_DELAY, backoff=dg.Backoff.EXPONENTIAL
+    ),
+)
+def digest_mail(
+    context: dg.AssetExecutionContext, paperlake: PaperlakeResource
+) -> dg.MaterializeResult:
+    """Mails the snapshot's digest (HTML with a plain-text part) to PAPERLAKE_MAIL_TO over the
+    SMTP server in PAPERLAKE_SMTP_*. Sends each digest once: an unchanged digest, or one with no
+    new papers, is not sent again. A failed send is retried with backoff and fails only this
+    asset, never the report."""
+    key = context.partition_key
+    store = paperlake.store
+    try:
+        settings = delivery.MailSettings.from_env()
+    except delivery.MailConfigError as error:
+        raise dg.Failure(description=str(error)) from None
+    if settings is None:
+        return _mail_status("mail not configured (set PAPERLAKE_SMTP_HOST and PAPERLAKE_MAIL_TO)")
+    html = store.require("snapshot_report_html", key)
+    sent = store.current("digest_mail", key)
+    if sent is not None and sent.extra.get("report_version") == html.version:
+        return _mail_status(f"already sent on {sent.created_at}: no new digest, no duplicate mail")
+    with warehouse.session(paperlake.paths, read_only=True) as con:
+        data = digest.load_digest(con, key)
+    if data.nothing_new:
+        return _mail_status(f"no new papers in {key}: no mail sent")
+    subject = f"Trending papers {data.observed_on.isoformat()}: {data.n_new} new of {data.n_papers}"
+    message = delivery.digest_message(
+        settings,
+        subject,
+        html=store.read_bytes("snapshot_report_html", key).decode("utf-8"),
+        text=store.read_bytes("snapshot_report_md", key).decode("utf-8"),
+    )
+    context.log.info(f"sending {subject!r} via {settings.describe()['server']}")
+    delivery.send(settings, message)
+    record = store.put(
+        "digest_mail",
+        key,
+        bytes(message),
+        suffix=".eml",
+        code_version=digest.CODE_VERSION,
+        upstream={"snapshot_report_html": html.version},
+        extra={
+            "report_version": html.version,
+            "recipients": list(settings.recipients),
+            "subject": subject,
+        },
+    )
+    return _mail_status(
+        f"sent to {len(settings.recipients)} recipient(s)", record.path, settings.describe()
+    )
+
+
+def _mail_status(
+    status: str, path: str | None = None, settings: dict | None = None
+) -> dg.MaterializeResult:
+    metadata: dict[str, object] = {"status": status}
+    if path:
+        metadata["message"] = dg.MetadataValue.path(path)
+    if settings:
+        metadata["smtp"] = dg.MetadataValue.json(settings)
+    return dg.MaterializeResult(metadata=metadata)
+
+
+@dg.asset(
+    group_name="reports",
+    kinds={"html", "markdown"},
+    owners=OWNERS,
+    code_version=trends.CODE_VERSION,
+    deps=WAREHOUSE_TABLES,
+    automation_condition=ON_NEW_DATA,
+)
+def trend_report(paperlake: PaperlakeResource) -> dg.MaterializeResult:
+    """Trends across all snapshots: keyword time series, rising and falling topics (the last week
+    against the weeks before, log-odds with an informative Dirichlet prior), the longest-trending
+    papers with their rank histories, and the fastest climbers. HTML with charts, and Markdown."""
+    home = paperlake.paths
+    with warehouse.session(home, read_only=True) as con:
+        report = trends.load_trends(con)
+    rendered = trends.render_trends(report)
+    published = publish_report(paperlake.store, home.reports, "trend_report", "all", rendered, {})
+    publish_latest(published)
+    return dg.MaterializeResult(
+        data_version=dg.DataVersion(published.html.version),
+        metadata={
+            "html": dg.MetadataValue.path(str(published.html_path)),
+            "markdown": dg.MetadataValue.path(str(published.markdown_path)),
+            "preview": dg.MetadataValue.md(rendered.markdown),
+            "snapshots": report.n_snapshots,
+        },
+    )
+
+
+@dg.asset(
+    group_name="reports",
+    kinds={"atom"},
+    owners=OWNERS,
+    code_version=digest.CODE_VERSION,
+    deps=[snapshot_report],
+    automation_condition=ON_NEW_DATA,
+)
+def digest_feed(paperlake: PaperlakeResource) -> dg.MaterializeResult:
+    """An Atom feed of the latest digests (reports/feed.xml), for feed readers. Entry links use
+    PAPERLAKE_REPORTS_URL when set, else the published files' file:// addresses."""
+    home = paperlake.paths
+    base = os.environ.get("PAPERLAKE_REPORTS_URL", "").rstrip("/")
+    with warehouse.session(home, read_only=True) as con:
+        rows = con.execute(
+            "SELECT snapshot_id, observed_on, ingested_at, n_papers FROM snapshot_sequence "
+            "ORDER BY seq DESC LIMIT ?",
+            [FEED_SIZE],
+        ).fetchall()
+        entries = []
+        for snapshot_id, observed_on, ingested_at, n_papers in rows:
+            html = paperlake.store.current("snapshot_report_html", snapshot_id)
+            if html is None:
+                continue
+            head = digest.load_digest(con, snapshot_id, top_n=5)
+            published = home.reports / "snapshot_report" / f"{snapshot_id}.html"
+            entries.append(
+                FeedEntry(
+                    snapshot_id=snapshot_id,
+                    version=html.version,
+                    title=f"Trending papers {observed_on.isoformat()}: {head.n_new} new of {n_papers}",
+                    summary="; ".join(p.title for p in head.papers),
+                    link=f"{base}/snapshot_report/{snapshot_id}.html"
+                    if base
+                    else published.as_uri(),
+                    updated=ingested_at.astimezone(UTC),
+                )
+            )
+    feed_path = home.reports / "feed.xml"
+    document = atom_feed(entries, f"{base}/feed.xml" if base else feed_path.as_uri())
+    version = paperlake.store.put(
+        "digest_feed", "all", document, suffix=".xml", code_version=digest.CODE_VERSION
+    )
+    write_atomic(feed_path, document)
+    return dg.MaterializeResult(
+        data_version=dg.DataVersion(version.version),
+        metadata={"path": dg.MetadataValue.path(str(feed_path)), "entries": len(entries)},
     )

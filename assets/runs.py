@@ -76,7 +76,31 @@ def ingest_files(
                 raise_on_error=False,
             )
             outcomes.append(_outcome(path, key, result, home))
+        if any(outcome.ok for outcome in outcomes):
+            progress("refreshing the trend report and the feed ...")
+            run_job(dagster_instance, "trends_job")
     return outcomes
+
+
+def run_job(
+    dagster_instance: dg.DagsterInstance, name: str, partition_key: str | None = None
+) -> dg.ExecuteInProcessResult:
+    """Run one of the project's jobs in this process, recorded in ``dagster_instance``."""
+    from pipeline.definitions import defs
+
+    return defs.resolve_job_def(name).execute_in_process(
+        instance=dagster_instance,
+        partition_key=partition_key,
+        run_config=QUIET_LOGGING,
+        tags={"paperlake/trigger": "cli"},
+        raise_on_error=False,
+    )
+
+
+def deliver_digest(snapshot: str) -> dg.ExecuteInProcessResult:
+    """Render and (when mail is configured) send the digest of ``snapshot``."""
+    with instance() as dagster_instance:
+        return run_job(dagster_instance, "digest_job", snapshot)
 
 
 def _unreadable(path: Path) -> str | None:
@@ -110,6 +134,8 @@ def _failure_reason(result: dg.ExecuteInProcessResult) -> str:
                     return str(problem.value)
                 if failure.description:
                     return failure.description
-            if event.step_failure_data.error:
-                return event.step_failure_data.error.message.strip().splitlines()[-1]
+            error = event.step_failure_data.error
+            if error is not None:
+                root = error.cause or error
+                return f"step {event.step_key} failed: {root.message.strip().splitlines()[-1]}"
     return "run failed (see the run in the Dagster UI)"

@@ -1,16 +1,17 @@
-"""The daily digest schedule."""
+"""The daily schedule, and the automation that keeps whole-history reports current."""
 
 import os
 from datetime import date
 
 import dagster as dg
 
-from assets.jobs import digest_job
 from assets.partitions import snapshots
 from pipeline.landing import observed_on
 
 DIGEST_CRON = os.environ.get("PAPERLAKE_DIGEST_CRON", "0 7 * * *")
 DIGEST_TIMEZONE = os.environ.get("PAPERLAKE_TIMEZONE", "UTC")
+DIGEST = [dg.AssetKey("snapshot_report"), dg.AssetKey("digest_mail")]
+TRENDS = [dg.AssetKey("trend_report"), dg.AssetKey("digest_feed")]
 
 
 def latest_snapshot(keys: list[str]) -> str | None:
@@ -22,15 +23,31 @@ def latest_snapshot(keys: list[str]) -> str | None:
 
 
 @dg.schedule(
-    job=digest_job,
+    target=dg.AssetSelection.assets(*DIGEST, *TRENDS),
     cron_schedule=DIGEST_CRON,
     execution_timezone=DIGEST_TIMEZONE,
     default_status=dg.DefaultScheduleStatus.RUNNING,
 )
-def daily_digest(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
-    """Re-renders the digest of the latest snapshot every day (time: PAPERLAKE_DIGEST_CRON,
-    timezone: PAPERLAKE_TIMEZONE; default 07:00 UTC)."""
+def daily_digest(context: dg.ScheduleEvaluationContext):
+    """Every day (PAPERLAKE_DIGEST_CRON in PAPERLAKE_TIMEZONE; default 07:00 UTC): re-render the
+    latest snapshot's digest and mail it unless it was sent already, and refresh the trend report
+    and the feed. With no new snapshot the digest run says so and sends nothing."""
     latest = latest_snapshot(context.instance.get_dynamic_partitions(snapshots.name))
     if latest is None:
-        return dg.SkipReason("no snapshots yet: drop a dump into the landing folder")
-    return dg.RunRequest(partition_key=latest, tags={"paperlake/trigger": "daily_digest"})
+        yield dg.SkipReason("no snapshots yet: drop a dump into the landing folder")
+        return
+    day = context.scheduled_execution_time.date().isoformat()
+    tags = {"paperlake/trigger": "daily_digest"}
+    yield dg.RunRequest(
+        run_key=f"digest-{day}", partition_key=latest, asset_selection=DIGEST, tags=tags
+    )
+    yield dg.RunRequest(run_key=f"trends-{day}", asset_selection=TRENDS, tags=tags)
+
+
+report_automation = dg.AutomationConditionSensorDefinition(
+    "report_automation",
+    target=dg.AssetSelection.assets(*TRENDS),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=30,
+    description="Re-renders the trend report and the feed when the data they read has changed.",
+)

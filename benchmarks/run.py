@@ -128,7 +128,93 @@ def bench_links(args: argparse.Namespace) -> list[Result]:
     return results
 
 
+def _load_evaluator(path: Path):
+    """The shared evaluator (``evaluate.py`` beside the Inspec file), imported from its path."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("keyphrase_evaluate", path.parent / "evaluate.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _yake(texts: list[str]) -> list[list[str]]:
+    import yake
+
+    extractor = yake.KeywordExtractor(lan="en", n=3, top=10)
+    return [[phrase for phrase, _ in extractor.extract_keywords(text)] for text in texts]
+
+
+def _tfidf(texts: list[str]) -> list[list[str]]:
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vectorizer = TfidfVectorizer(ngram_range=(1, 3), stop_words="english")
+    matrix = vectorizer.fit_transform(texts)
+    vocabulary = vectorizer.get_feature_names_out()
+    result = []
+    for row in matrix:
+        top = row.indices[np.argsort(-row.data)[:10]]
+        result.append([vocabulary[i] for i in top])
+    return result
+
+
+def bench_keyphrases(args: argparse.Namespace) -> list[Result]:
+    """Keyphrase quality on Inspec (shared evaluator) and speed, against YAKE and TF-IDF."""
+    from benchmarks.corpus import Generator
+    from pipeline.keyphrases import extract_keyphrases
+
+    evaluator = _load_evaluator(args.inspec)
+    data = [dict(d, id=str(d["id"])) for d in evaluator.read_jsonl(str(args.inspec))]
+    texts = [d["text"] for d in data]
+    generated = [f"{p.title}\n{p.abstract}" for p in Generator(seed=3).papers(args.keyphrase_docs)]
+    methods = {"paperlake": extract_keyphrases, "YAKE": _yake, "scikit-learn TF-IDF 1-3": _tfidf}
+    results, speed = [], {}
+    for name, extract in methods.items():
+        predictions = extract(texts)
+        scores, _ = evaluator.score(
+            data, {d["id"]: p for d, p in zip(data, predictions, strict=True)}
+        )
+        corpus = generated if name == "paperlake" else generated[: args.peer_docs]
+        seconds, runs = median_time(lambda ex=extract, c=corpus: ex(c), args.repeat)
+        speed[name] = len(corpus) / seconds
+        results += [
+            Result(
+                "keyphrases",
+                f"{name}: Inspec F1@5",
+                scores["F1@5"],
+                "",
+                "≥ 27" if name == "paperlake" else "",
+                scores["F1@5"] >= 27 if name == "paperlake" else None,
+            ),
+            Result(
+                "keyphrases",
+                f"{name}: Inspec F1@10",
+                scores["F1@10"],
+                "",
+                "≥ 33" if name == "paperlake" else "",
+                scores["F1@10"] >= 33 if name == "paperlake" else None,
+            ),
+            Result(
+                "keyphrases",
+                f"{name}: speed",
+                speed[name],
+                "docs/s",
+                "≥ 3,000" if name == "paperlake" else "",
+                speed[name] >= 3000 if name == "paperlake" else None,
+                f"{len(corpus):,} generated abstracts, runs {_fmt(runs)} s",
+            ),
+        ]
+    for result in results:
+        if result.measure == "paperlake: speed":
+            result.note += "; " + ", ".join(
+                f"{speed['paperlake'] / v:,.0f}x {n}" for n, v in speed.items() if n != "paperlake"
+            )
+    return results
+
+
 SECTIONS: dict[str, Callable[[argparse.Namespace], list[Result]]] = {
+    "keyphrases": bench_keyphrases,
     "parser": bench_parser,
     "links": bench_links,
 }
@@ -177,6 +263,19 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument(
         "--peer-docs", type=int, default=2_000, help="abstracts for the slower peer libraries"
+    )
+    parser.add_argument(
+        "--keyphrase-docs",
+        type=int,
+        default=50_000,
+        help="abstracts for paperlake's extractor speed",
+    )
+    parser.add_argument(
+        "--inspec",
+        type=Path,
+        default=Path(__file__).resolve().parents[2]
+        / "shared/benchmarks/keyphrase/inspec-dev.jsonl",
+        help="Inspec development file (its evaluate.py must sit beside it)",
     )
     args = parser.parse_args(argv)
     unknown = sorted(set(args.sections) - set(SECTIONS))

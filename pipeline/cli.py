@@ -44,11 +44,16 @@ def ingest(paths: tuple[Path, ...]) -> None:
 
 @main.command()
 def demo() -> None:
-    """Ingest the bundled sample dump and show where everything went."""
+    """Ingest the bundled sample dump, materialize every asset, show where everything went."""
+    from assets.runs import deliver_digest
+
     home = resolve_home()
     outcomes = _run_ingest([SAMPLE_DUMP])
     if not all(outcome.ok for outcome in outcomes):
         sys.exit(1)
+    click.echo("delivering the digest (mail only when PAPERLAKE_SMTP_HOST is set) ...", err=True)
+    if not deliver_digest(outcomes[0].snapshot).success:
+        raise click.ClickException("digest delivery failed; see the digest_job run in the UI")
     _print_locations(home)
 
 
@@ -108,6 +113,7 @@ def _run_ingest(paths: list[Path]) -> list:
 
 def _print_locations(home: Home) -> None:
     latest_report = home.reports / "snapshot_report" / "latest.html"
+    trends = home.reports / "trend_report" / "latest.html"
     click.echo(
         "\n".join(
             [
@@ -116,6 +122,8 @@ def _print_locations(home: Home) -> None:
                 f"Warehouse         : {home.catalog} (data in {home.warehouse_data})",
                 f"Digest            : {latest_report}",
                 f"                    {latest_report.with_suffix('.md')}",
+                f"Trend report      : {trends}",
+                f"Feed              : {home.reports / 'feed.xml'}",
                 "",
                 'Query it   : .venv/bin/paperlake sql "SELECT rank, title FROM latest_papers LIMIT 10"',
                 "Open the UI: ./dev ui   (then http://127.0.0.1:3000)",

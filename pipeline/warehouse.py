@@ -26,8 +26,10 @@ from pipeline.home import REPO_ROOT, Home
 from pipeline.identity import KnownPaper, normalized_title, resolve_ids
 
 SQL_DIR = REPO_ROOT / "warehouse"
-# Bump when load_snapshot.sql changes what a load writes.
-LOAD_VERSION = "1"
+# Bump when load_snapshot.sql or keyword_trends.sql change what a load writes.
+LOAD_VERSION = "2"
+# Rising/falling keywords: each snapshot against its trailing window of earlier snapshots.
+TREND_PARAMETERS = {"window": 7, "prior": 1000.0, "min_support": 3}
 CATALOG_ALIAS = "lake"
 EXTENSIONS = (
     ("duckdb_extension_sqlite_scanner", "sqlite_scanner"),
@@ -225,6 +227,7 @@ def load_snapshot(
         con.execute("BEGIN")
         try:
             run_script(con, "load_snapshot.sql", {"snapshot_id": snapshot_id})
+            run_script(con, "keyword_trends.sql", {"snapshot_id": snapshot_id, **TREND_PARAMETERS})
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")

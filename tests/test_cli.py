@@ -66,8 +66,12 @@ def test_ingest_then_query(tmp_path, monkeypatch):
     monkeypatch.setenv("PAPERLAKE_HOME", str(home))
     monkeypatch.setenv("DAGSTER_HOME", str(REPO_ROOT))
     with dg.DagsterInstance.get() as instance:
-        statuses = sorted(run.status.value for run in instance.get_runs())
-        assert statuses == ["FAILURE", "SUCCESS"]
+        runs = sorted((run.job_name, run.status.value) for run in instance.get_runs())
+        assert runs == [
+            ("snapshot_job", "FAILURE"),
+            ("snapshot_job", "SUCCESS"),
+            ("trends_job", "SUCCESS"),
+        ]
         assert instance.get_dynamic_partitions("snapshots") == [
             "hf-trending-2026-11-26",
             "screenshot",
@@ -104,7 +108,8 @@ def test_two_homes_never_share_partitions_or_runs(tmp_path, monkeypatch):
     other.write_bytes(b"\n".join(SAMPLE_DUMP.read_bytes().split(b"\n")[:10]))
     assert _run(first, "ingest", str(SAMPLE_DUMP)).returncode == 0
     assert _run(second, "ingest", str(other)).returncode == 0
-    assert _partitions_and_runs(first, monkeypatch) == (["hf-trending-2026-11-26"], 1)
-    assert _partitions_and_runs(second, monkeypatch) == (["other-2026-11-25"], 1)
+    # each home: one snapshot_job run and one trends_job run
+    assert _partitions_and_runs(first, monkeypatch) == (["hf-trending-2026-11-26"], 2)
+    assert _partitions_and_runs(second, monkeypatch) == (["other-2026-11-25"], 2)
     count = "SELECT count(*) AS n FROM papers"
     assert json.loads(_run(second, "sql", "--format", "json", count).stdout) == [{"n": 4}]

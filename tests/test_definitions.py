@@ -4,6 +4,21 @@ import dagster as dg
 
 from pipeline.definitions import defs
 
+WAREHOUSE = sorted(
+    f"warehouse/{t}"
+    for t in (
+        "snapshots",
+        "papers",
+        "listings",
+        "paper_keywords",
+        "paper_links",
+        "keywords",
+        "keyword_trends",
+        "related_papers",
+    )
+)
+# Reports over the whole history have no partitions; everything else is per snapshot.
+UNPARTITIONED = {"trend_report", "digest_feed"}
 EXPECTED_GRAPH = {
     "raw_listing": ("ingest", []),
     "papers": ("snapshot", ["raw_listing"]),
@@ -17,6 +32,9 @@ EXPECTED_GRAPH = {
     "warehouse/keywords": ("warehouse", ["paper_keywords"]),
     "warehouse/keyword_trends": ("warehouse", ["paper_keywords"]),
     "warehouse/related_papers": ("warehouse", ["warehouse/listings", "warehouse/papers"]),
+    "digest_mail": ("reports", ["snapshot_report"]),
+    "digest_feed": ("reports", ["snapshot_report"]),
+    "trend_report": ("reports", WAREHOUSE),
     "snapshot_report": (
         "reports",
         sorted(
@@ -59,16 +77,20 @@ def test_every_asset_is_documented_owned_kinded_and_versioned():
         assert node.owners == ["team:paperlake"], name
         assert node.kinds, name
         assert node.code_version, name
-        assert node.partitions_def is not None and node.partitions_def.name == "snapshots", name
+        if name in UNPARTITIONED:
+            assert node.partitions_def is None, name
+            assert node.automation_condition is not None, name
+        else:
+            assert node.partitions_def is not None and node.partitions_def.name == "snapshots", name
 
 
-def test_checks_sensor_schedule_and_jobs_are_defined():
+def test_checks_sensors_schedule_and_jobs_are_defined():
     checks = {key.name for key in _graph().asset_check_keys}
     assert checks == {"non_empty", "unique_paper_id", "no_empty_titles", "ranks_contiguous"}
-    assert (
-        defs.resolve_sensor_def("landing_sensor").default_status == dg.DefaultSensorStatus.RUNNING
-    )
+    for sensor in ("landing_sensor", "report_automation"):
+        assert defs.resolve_sensor_def(sensor).default_status == dg.DefaultSensorStatus.RUNNING
     schedule = defs.resolve_schedule_def("daily_digest")
     assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
     assert schedule.cron_schedule == "0 7 * * *"
-    assert defs.resolve_job_def("snapshot_job") is not None
+    for job in ("snapshot_job", "digest_job", "trends_job"):
+        assert defs.resolve_job_def(job) is not None

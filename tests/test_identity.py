@@ -1,15 +1,12 @@
 """One identity per paper across snapshots."""
 
 import json
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pytest
 
 from pipeline import warehouse
-from pipeline.formats import parse_dump
-from pipeline.keyphrases import keyphrase_table
-from pipeline.links import link_table
-from pipeline.snapshots import SnapshotInfo, snapshot_record, with_snapshot_id
+from tests.conftest import load_dump
 
 GROKKING = (
     "Grokking: Generalization Beyond Overfitting on Small Algorithmic Datasets",
@@ -33,14 +30,8 @@ def _listing(*papers: tuple[str, str]) -> bytes:
     return "\n".join(f"{t}\n{a}" for t, a in papers).encode()
 
 
-def _load(con, snapshot_id: str, data: bytes, day: date, name: str = "dump.txt") -> dict:
-    papers = with_snapshot_id(parse_dump(data, name).papers, snapshot_id)
-    info = SnapshotInfo(
-        snapshot_id, name, "sha", "x", "utf-8", day, datetime.now(UTC), papers.num_rows
-    )
-    return warehouse.load_snapshot(
-        con, snapshot_record(info, "v"), papers, keyphrase_table(papers), link_table(papers)
-    )
+def _load(con, snapshot_id: str, data: bytes, day: date) -> dict:
+    return load_dump(con, snapshot_id, data, day, link_related=False)
 
 
 def _papers(con) -> list[tuple]:
@@ -92,7 +83,7 @@ def test_a_paper_seen_without_and_then_with_its_arxiv_id_is_one_paper(home):
     )
     with warehouse.session(home) as con:
         _load(con, "day1", _listing(GROKKING), date(2026, 11, 25))
-        mapping = _load(con, "day2", api.encode(), date(2026, 11, 26), "daily.json")
+        mapping = _load(con, "day2", api.encode(), date(2026, 11, 26))
         assert mapping == {
             "arxiv:2201.02177": con.execute("SELECT paper_id FROM papers").fetchone()[0]
         }

@@ -1,15 +1,12 @@
 """Related papers on the bundled sample: topics find each other, incrementally, deterministically."""
 
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pytest
 
 from pipeline import related, warehouse
-from pipeline.formats import parse_dump
 from pipeline.home import Home
-from pipeline.keyphrases import keyphrase_table
-from pipeline.links import link_table
-from pipeline.snapshots import SnapshotInfo, snapshot_record, with_snapshot_id
+from tests.conftest import load_dump
 
 TOPICS = {
     "grokking": "grokking",
@@ -21,22 +18,10 @@ TOPICS = {
 
 
 def _load_and_link(con, snapshot_id: str, data: bytes, day: date) -> int:
-    papers = with_snapshot_id(parse_dump(data, f"{snapshot_id}.txt").papers, snapshot_id)
-    info = SnapshotInfo(
-        snapshot_id, "x", "sha", "x", "utf-8", day, datetime.now(UTC), papers.num_rows
-    )
-    warehouse.load_snapshot(
-        con, snapshot_record(info, "v"), papers, keyphrase_table(papers), link_table(papers)
-    )
-    terms = related.term_counts(warehouse.snapshot_papers(con, snapshot_id))
-    return warehouse.index_related(
-        con,
-        snapshot_id,
-        terms,
-        terms_per_paper=related.TERMS_PER_PAPER,
-        neighbours=related.NEIGHBOURS,
-        common_share=related.COMMON_SHARE,
-    )
+    """Load and link a snapshot; returns how many papers it indexed for the first time."""
+    before = con.execute("SELECT count(*) FROM indexed_papers").fetchone()[0]
+    load_dump(con, snapshot_id, data, day)
+    return con.execute("SELECT count(*) FROM indexed_papers").fetchone()[0] - before
 
 
 @pytest.fixture(scope="module")

@@ -2,12 +2,14 @@
 
 import os
 import time
+from datetime import UTC, datetime
 
 import dagster as dg
 
 from assets.resources import PaperlakeResource
 from assets.schedules import daily_digest, latest_snapshot
 from assets.sensors import landing_sensor
+from pipeline.definitions import defs
 
 
 def _tick(instance, cursor=None):
@@ -70,11 +72,24 @@ def test_latest_snapshot_prefers_the_date_in_the_key():
     assert latest_snapshot([]) is None
 
 
-def test_daily_schedule_targets_the_latest_snapshot(instance):
-    context = dg.build_schedule_context(instance=instance)
-    assert isinstance(daily_digest(context), dg.SkipReason)
+def _schedule_tick(instance, when: datetime) -> list:
+    context = dg.build_schedule_context(
+        instance=instance, scheduled_execution_time=when, repository_def=defs.get_repository_def()
+    )
+    return list(daily_digest.evaluate_tick(context).run_requests or [])
+
+
+def test_daily_schedule_delivers_the_latest_digest_and_refreshes_trends(instance):
+    morning = datetime(2026, 11, 27, 7, tzinfo=UTC)
+    assert _schedule_tick(instance, morning) == []
     instance.add_dynamic_partitions(
         "snapshots", ["hf-trending-2026-11-25", "hf-trending-2026-11-26"]
     )
-    request = daily_digest(dg.build_schedule_context(instance=instance))
-    assert request.partition_key == "hf-trending-2026-11-26"
+    digest, trends = _schedule_tick(instance, morning)
+    assert (digest.partition_key, digest.run_key) == ("hf-trending-2026-11-26", "digest-2026-11-27")
+    assert [k.to_user_string() for k in digest.asset_selection] == [
+        "snapshot_report",
+        "digest_mail",
+    ]
+    assert trends.partition_key is None and trends.run_key == "trends-2026-11-27"
+    assert [k.to_user_string() for k in trends.asset_selection] == ["trend_report", "digest_feed"]

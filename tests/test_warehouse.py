@@ -1,33 +1,15 @@
 """Loading snapshots into the DuckLake warehouse."""
 
-from datetime import UTC, date, datetime
+from datetime import date
 
-import pyarrow as pa
 import pytest
 
 from pipeline import warehouse
-from pipeline.formats import parse_dump
-from pipeline.keyphrases import keyphrase_table
-from pipeline.links import link_table
-from pipeline.snapshots import SnapshotInfo, snapshot_record, with_snapshot_id
+from tests.conftest import load_dump
 
 
-def _load(con, snapshot_id: str, data: bytes, day: date) -> pa.Table:
-    papers = with_snapshot_id(parse_dump(data, f"{snapshot_id}.txt").papers, snapshot_id)
-    info = SnapshotInfo(
-        snapshot_id,
-        f"{snapshot_id}.txt",
-        "sha",
-        "listing_text",
-        "utf-8",
-        day,
-        datetime.now(UTC),
-        papers.num_rows,
-    )
-    warehouse.load_snapshot(
-        con, snapshot_record(info, "v"), papers, keyphrase_table(papers), link_table(papers)
-    )
-    return papers
+def _load(con, snapshot_id: str, data: bytes, day: date) -> None:
+    load_dump(con, snapshot_id, data, day, link_related=False)
 
 
 def _counts(con) -> dict[str, int]:

@@ -85,11 +85,14 @@ def test_ui_serves_assets_sensor_and_schedule(webserver):
     data = response.json()["data"]
     assets = {"/".join(node["assetKey"]["path"]): node for node in data["assetNodes"]}
     assert {"raw_listing", "papers", "warehouse/papers", "snapshot_report"} <= set(assets)
-    assert all(node["description"] and node["isPartitioned"] for node in assets.values())
+    assert all(node["description"] for node in assets.values())
+    unpartitioned = {name for name, node in assets.items() if not node["isPartitioned"]}
+    assert unpartitioned == {"trend_report", "digest_feed"}
     assert assets["papers"]["groupName"] == "snapshot"
     [repository] = data["repositoriesOrError"]["nodes"]
     assert {(s["name"], s["sensorState"]["status"]) for s in repository["sensors"]} == {
-        ("landing_sensor", "RUNNING")
+        ("landing_sensor", "RUNNING"),
+        ("report_automation", "RUNNING"),
     }
     assert {
         (s["name"], s["cronSchedule"], s["scheduleState"]["status"])

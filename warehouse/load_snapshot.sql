@@ -119,3 +119,4 @@ SELECT k.keyphrase, $snapshot_id AS snapshot_id, s.observed_on,
        count(DISTINCT k.paper_id) / greatest(s.n_papers, 1) AS share
 FROM new_keywords k, new_snapshot s
 GROUP BY k.keyphrase, s.observed_on, s.n_papers;
+-- The trend statistics follow in keyword_trends.sql, in the same transaction.

@@ -72,13 +72,19 @@ CREATE TABLE IF NOT EXISTS keywords (
     last_seen     DATE NOT NULL
 );
 
--- Per-snapshot keyphrase counts: the keyword time series.
+-- The keyword time series: per snapshot, how many papers have each keyphrase, and how that
+-- compares with the trailing window of earlier snapshots: the log-odds ratio with an informative
+-- Dirichlet prior (Monroe et al. 2008) and its z-score (> 2: rising, < -2: falling). Keyphrases
+-- that were in the window but are absent now have a row with doc_freq 0, so falling ones show.
 CREATE TABLE IF NOT EXISTS keyword_trends (
-    keyphrase     VARCHAR NOT NULL,
-    snapshot_id   VARCHAR NOT NULL,
-    observed_on   DATE NOT NULL,
-    doc_freq      INTEGER NOT NULL,
-    share         DOUBLE NOT NULL
+    keyphrase        VARCHAR NOT NULL,
+    snapshot_id      VARCHAR NOT NULL,
+    observed_on      DATE NOT NULL,
+    doc_freq         INTEGER NOT NULL,
+    share            DOUBLE NOT NULL,   -- doc_freq / papers in the snapshot
+    window_doc_freq  INTEGER,           -- papers with it in the trailing window
+    log_odds         DOUBLE,
+    z                DOUBLE             -- null without earlier snapshots or enough support
 );
 
 -- Related papers: each paper's nearest neighbours by cosine similarity of TF-IDF term vectors,

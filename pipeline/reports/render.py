@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 
 import jinja2
 
+from pipeline.reports import charts
+
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]#|~])")
 
 
@@ -52,7 +54,9 @@ def environment(autoescape: bool) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(md=escape_markdown, safe_url=safe_url, excerpt=excerpt)
+    env.filters.update(
+        md=escape_markdown, safe_url=safe_url, excerpt=excerpt, sparkline=charts.sparkline
+    )
     return env
 
 

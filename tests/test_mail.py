@@ -1,0 +1,133 @@
+"""Mail delivery of the digest, against a real SMTP server on loopback (aiosmtpd)."""
+
+import email
+import email.policy
+import socket
+
+import dagster as dg
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from assets.reports import digest_mail
+from assets.resources import PaperlakeResource
+from pipeline.definitions import defs
+from tests.conftest import materialize_snapshot
+
+PASSWORD = "s3cret-pass-do-not-log"
+KEY = "hf-trending-2026-11-26"
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], bytes]] = []
+        self.logins: list[tuple[str, str]] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((list(envelope.rcpt_tos), envelope.original_content))
+        return "250 OK"
+
+    def authenticate(self, server, session, envelope, mechanism, auth_data):
+        if isinstance(auth_data, LoginPassword):
+            self.logins.append((auth_data.login.decode(), auth_data.password.decode()))
+            return AuthResult(success=auth_data.password.decode() == PASSWORD)
+        return AuthResult(success=False)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def smtp(monkeypatch):
+    inbox = Inbox()
+    port = _free_port()
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=inbox.authenticate,
+        auth_require_tls=False,
+    )
+    controller.start()
+    for name, value in {
+        "PAPERLAKE_SMTP_HOST": "127.0.0.1",
+        "PAPERLAKE_SMTP_PORT": str(port),
+        "PAPERLAKE_SMTP_STARTTLS": "false",
+        "PAPERLAKE_SMTP_USER": "digest-bot",
+        "PAPERLAKE_SMTP_PASSWORD": PASSWORD,
+        "PAPERLAKE_MAIL_FROM": "digest@paperlake.test",
+        "PAPERLAKE_MAIL_TO": "ada@example.org, alan@example.org",
+    }.items():
+        monkeypatch.setenv(name, value)
+    yield inbox
+    controller.stop()
+
+
+def _mail(instance) -> dg.ExecuteInProcessResult:
+    return dg.materialize(
+        [a for a in defs.assets if isinstance(a, dg.AssetsDefinition)],
+        selection=[digest_mail.key],
+        instance=instance,
+        partition_key=KEY,
+        resources={"paperlake": PaperlakeResource()},
+        raise_on_error=False,
+    )
+
+
+def _status(result) -> str:
+    return result.asset_materializations_for_node("digest_mail")[0].metadata["status"].value
+
+
+def test_digest_is_mailed_once_as_html_and_text(home, instance, smtp, sample_bytes):
+    assert materialize_snapshot(instance, home, KEY, sample_bytes).success
+    first = _mail(instance)
+    assert first.success
+    assert _status(first) == "sent to 2 recipient(s)"
+    [(recipients, raw)] = smtp.messages
+    assert recipients == ["ada@example.org", "alan@example.org"]
+    assert smtp.logins == [("digest-bot", PASSWORD)]
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert message["Subject"] == "Trending papers 2026-11-26: 248 new of 248"
+    assert message["To"] == "ada@example.org, alan@example.org"
+    assert message.get_content_type() == "multipart/alternative"
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    assert text.startswith("# Trending papers — 2026-11-26")
+    assert "<h1>Trending papers — 2026-11-26</h1>" in html
+
+    again = _mail(instance)
+    assert again.success and len(smtp.messages) == 1, "an unchanged digest is not sent twice"
+    assert _status(again).startswith("already sent on")
+
+    logged = "".join(str(record) for record in instance.all_logs(first.run_id))
+    logged += "".join(str(record) for record in instance.all_logs(again.run_id))
+    assert PASSWORD not in logged
+    for path in home.root.rglob("*"):
+        if path.is_file() and path.suffix in {".json", ".eml", ".md", ".html", ".xml"}:
+            assert PASSWORD not in path.read_text(errors="replace"), path
+
+
+def test_a_mail_failure_is_retried_and_never_fails_the_report(
+    home, instance, smtp, sample_bytes, monkeypatch
+):
+    assert materialize_snapshot(instance, home, KEY, sample_bytes).success
+    monkeypatch.setenv("PAPERLAKE_SMTP_PORT", str(_free_port()))  # nobody listens there
+    result = _mail(instance)
+    assert not result.success
+    retries = [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
+    assert len(retries) == 3
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    assert "Connection refused" in failure.step_failure_data.error.cause.message
+    report = instance.get_latest_materialization_event(dg.AssetKey("snapshot_report"))
+    assert report is not None and report.asset_materialization.partition == KEY
+    assert smtp.messages == []
+
+
+def test_without_mail_settings_nothing_is_sent(home, instance, sample_bytes):
+    assert materialize_snapshot(instance, home, KEY, sample_bytes).success
+    result = _mail(instance)
+    assert result.success
+    assert _status(result).startswith("mail not configured")
