@@ -10,7 +10,7 @@ from assets.metadata import column_schema, preview
 from assets.partitions import snapshots
 from assets.resources import PaperlakeResource
 from assets.snapshot import OWNERS, observed_date, paper_keywords, paper_links, papers, raw_listing
-from pipeline import related, warehouse
+from pipeline import related, search, warehouse
 from pipeline.ingest import RAW_ARTIFACT
 from pipeline.snapshots import SnapshotInfo, snapshot_record
 
@@ -176,4 +176,35 @@ def related_papers(
             "dagster/row_count": total,
             "strongest_links": preview(sample, sample.column_names),
         },
+    )
+
+
+@dg.asset(
+    key=["warehouse", "search_index"],
+    partitions_def=snapshots,
+    deps=[dg.AssetKey(["warehouse", "papers"]), dg.AssetKey(["warehouse", "listings"])],
+    group_name="warehouse",
+    kinds={"duckdb"},
+    owners=OWNERS,
+    code_version=search.CODE_VERSION,
+    pool=WAREHOUSE_POOL,
+)
+def search_index(
+    context: dg.AssetExecutionContext, paperlake: PaperlakeResource
+) -> dg.MaterializeResult:
+    """Full-text search over titles and abstracts (DuckDB fts, BM25): the snapshot's papers that
+    are not searchable yet go into a new index segment; segments of a similar size are merged.
+    Query it with `paperlake search "..."` or the SQL macro `search_papers('...')`."""
+    home = paperlake.paths
+    with warehouse.session(home) as con:
+        added, merged = warehouse.index_search(con, home, context.partition_key)
+    live = search.segments(home.search)
+    return dg.MaterializeResult(
+        metadata={
+            "papers_indexed": added,
+            "segments_merged": merged,
+            "segments": len(live),
+            "dagster/row_count": sum(s.papers for s in live),
+            "folder": dg.MetadataValue.path(str(home.search)),
+        }
     )

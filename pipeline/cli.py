@@ -84,6 +84,27 @@ def sql(query: str | None, output_format: str) -> None:
         raise click.ClickException(str(error).strip()) from None
 
 
+@main.command()
+@click.argument("terms", nargs=-1, required=True)
+@click.option("--limit", default=20, show_default=True, help="How many papers to show.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+)
+def search(terms: tuple[str, ...], limit: int, output_format: str) -> None:
+    """Full-text search over titles and abstracts, best match (BM25) first."""
+    home = resolve_home()
+    try:
+        with warehouse.session(home, read_only=True) as con:
+            result = con.execute(warehouse.SEARCH_SQL, {"query": " ".join(terms), "limit": limit})
+            _print_result(result, output_format)
+    except (warehouse.WarehouseMissingError, duckdb.Error) as error:
+        raise click.ClickException(str(error).strip()) from None
+
+
 @main.command(context_settings={"ignore_unknown_options": True})
 @click.argument("dagster_args", nargs=-1, type=click.UNPROCESSED)
 def dev(dagster_args: tuple[str, ...]) -> None:

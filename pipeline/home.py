@@ -53,6 +53,11 @@ class Home:
         return self.warehouse / "data"
 
     @property
+    def search(self) -> Path:
+        """Full-text search segments (DuckDB files with fts indexes) and their manifest."""
+        return self.warehouse / "search"
+
+    @property
     def reports(self) -> Path:
         return self.root / "reports"
 

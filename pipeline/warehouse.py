@@ -22,6 +22,7 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
+from pipeline import search
 from pipeline.home import REPO_ROOT, Home
 from pipeline.identity import KnownPaper, normalized_title, resolve_ids
 
@@ -31,10 +32,11 @@ LOAD_VERSION = "2"
 # Rising/falling keywords: each snapshot against its trailing window of earlier snapshots.
 TREND_PARAMETERS = {"window": 7, "prior": 1000.0, "min_support": 3}
 CATALOG_ALIAS = "lake"
+FTS = ("duckdb_extension_fts", "fts")
 EXTENSIONS = (
     ("duckdb_extension_sqlite_scanner", "sqlite_scanner"),
     ("duckdb_extension_ducklake", "ducklake"),
-    ("duckdb_extension_fts", "fts"),
+    FTS,
 )
 _LOCKED = ("database is locked", "database is busy", "could not commit", "conflict")
 T = TypeVar("T")
@@ -117,6 +119,7 @@ def connect(home: Home, *, read_only: bool = False) -> duckdb.DuckDBPyConnection
         con.execute(f"USE {CATALOG_ALIAS}")
         if not read_only:
             with_retry(lambda: _apply_schema(con))
+        search.attach(con, home.search, extension_path(*FTS))
     except BaseException:
         con.close()
         raise
@@ -282,6 +285,22 @@ def index_related(
         return fresh
 
     return with_retry(attempt)
+
+
+def index_search(con: duckdb.DuckDBPyConnection, home: Home, snapshot_id: str) -> tuple[int, int]:
+    """Add a snapshot's not yet searchable papers to the full-text index; returns (papers
+    indexed, segments merged)."""
+    return search.add_papers(
+        con, home.search, snapshot_papers(con, snapshot_id), extension_path(*FTS)
+    )
+
+
+SEARCH_SQL = """
+SELECT round(s.score, 4) AS score, p.title, p.paper_id, p.first_seen, p.last_seen
+FROM search_papers($query) s JOIN papers p USING (paper_id)
+ORDER BY s.score DESC, p.paper_id
+LIMIT $limit
+"""
 
 
 def query(home: Home, sql: str, params: list[Any] | None = None) -> pa.Table:

@@ -32,6 +32,7 @@ EXPECTED_GRAPH = {
     "warehouse/keywords": ("warehouse", ["paper_keywords"]),
     "warehouse/keyword_trends": ("warehouse", ["paper_keywords"]),
     "warehouse/related_papers": ("warehouse", ["warehouse/listings", "warehouse/papers"]),
+    "warehouse/search_index": ("warehouse", ["warehouse/listings", "warehouse/papers"]),
     "digest_mail": ("reports", ["snapshot_report"]),
     "digest_feed": ("reports", ["snapshot_report"]),
     "trend_report": ("reports", WAREHOUSE),

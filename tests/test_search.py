@@ -1,0 +1,55 @@
+"""Full-text search: BM25 over titles and abstracts in incrementally built fts segments."""
+
+from datetime import date
+
+from pipeline import search, warehouse
+from tests.conftest import listing, load_dump, sample_papers
+
+
+def _index(home, snapshot_id: str, papers, day: date) -> tuple[int, int]:
+    with warehouse.session(home) as con:
+        load_dump(con, snapshot_id, listing(papers), day, link_related=False)
+        return warehouse.index_search(con, home, snapshot_id)
+
+
+def _search(home, query: str, limit: int = 5) -> list[tuple]:
+    with warehouse.session(home, read_only=True) as con:
+        return con.execute(warehouse.SEARCH_SQL, {"query": query, "limit": limit}).fetchall()
+
+
+def test_search_ranks_the_papers_about_the_query_first(home):
+    assert _index(home, "day1", sample_papers(), date(2026, 11, 26)) == (248, 0)
+    titles = [row[1] for row in _search(home, "grokking")]
+    assert len(titles) == 5 and all("grokking" in t.lower() for t in titles[:4])
+    scores = [row[0] for row in _search(home, "grokking")]
+    assert scores == sorted(scores, reverse=True)
+    assert _search(home, "zzzunknownzzz") == []
+
+
+def test_only_new_papers_are_indexed_and_segments_merge(home):
+    papers = sample_papers()
+    counts = [
+        _index(home, f"day{i}", papers[i * 20 : i * 20 + 30], date(2026, 11, 1 + i))
+        for i in range(5)
+    ]
+    assert [added for added, _ in counts] == [30, 20, 20, 20, 20]
+    assert [merged for _, merged in counts] == [0, 0, 0, 4, 0]
+    live = search.segments(home.search)
+    assert [s.papers for s in live] == [90, 20]
+    assert sorted(p.name for p in home.search.glob("segment-*.duckdb")) == [
+        f"segment-{s.number}.duckdb" for s in sorted(live, key=lambda s: str(s.number))
+    ]
+    again = _index(home, "day0", papers[0:30], date(2026, 11, 1))
+    assert again == (0, 0), "re-loading a snapshot indexes nothing twice"
+    found = [row[2] for row in _search(home, "neural networks", limit=500)]
+    assert len(found) == len(set(found)) > 50, "each paper once, whichever segment holds it"
+
+
+def test_the_sql_macro_is_available_in_every_session(home):
+    _index(home, "day1", sample_papers(), date(2026, 11, 26))
+    with warehouse.session(home, read_only=True) as con:
+        rows = con.execute(
+            "SELECT p.title FROM search_papers('neural collapse') s JOIN papers p USING (paper_id) "
+            "ORDER BY s.score DESC LIMIT 3"
+        ).fetchall()
+    assert all("collapse" in title.lower() for (title,) in rows)
