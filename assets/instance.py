@@ -8,6 +8,8 @@ each other's runs or partitions, and plain ``dagster dev`` from the checkout use
 
 from __future__ import annotations
 
+import fcntl
+from pathlib import Path
 from typing import Any
 
 from dagster._core.storage.local_compute_log_manager import LocalComputeLogManager
@@ -37,7 +39,11 @@ class HomeSqliteStorage(DagsterSqliteStorage):
     def from_config_value(  # type: ignore[override]
         cls, inst_data: ConfigurableClassData, config_value: dict[str, Any]
     ) -> HomeSqliteStorage:
-        return cls.from_local(_home_dir(config_value), inst_data=inst_data)
+        folder = _home_dir(config_value)
+        # Two processes opening a new home at once would both create the SQLite tables.
+        with open(Path(folder) / ".create.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            return cls.from_local(folder, inst_data=inst_data)
 
 
 class HomeArtifactStorage(LocalArtifactStorage):

@@ -8,7 +8,7 @@ import dagster as dg
 from assets.partitions import snapshots
 from assets.resources import PaperlakeResource
 from assets.snapshot import OWNERS
-from assets.warehouse import TABLES
+from assets.warehouse import TABLES, WAREHOUSE_POOL
 from pipeline import delivery, warehouse
 from pipeline.artifacts import write_atomic
 from pipeline.reports import digest, trends
@@ -32,6 +32,7 @@ ON_NEW_DATA = (
     group_name="reports",
     kinds={"html", "markdown"},
     owners=OWNERS,
+    pool=WAREHOUSE_POOL,
     code_version=digest.CODE_VERSION,
     deps=WAREHOUSE_TABLES,
 )
@@ -54,6 +55,7 @@ def snapshot_report(
     )
     if latest and latest[0] == key:
         publish_latest(published)
+    _record(paperlake, [("snapshot_report_html", key), ("snapshot_report_md", key)])
     return dg.MaterializeResult(
         data_version=dg.DataVersion(published.html.version),
         metadata={
@@ -73,6 +75,7 @@ def snapshot_report(
     group_name="reports",
     kinds={"email"},
     owners=OWNERS,
+    pool=WAREHOUSE_POOL,
     code_version=digest.CODE_VERSION,
     deps=[snapshot_report],
     retry_policy=dg.RetryPolicy(
@@ -124,9 +127,16 @@ def digest_mail(
             "subject": subject,
         },
     )
+    _record(paperlake, [("digest_mail", key)])
     return _mail_status(
         f"sent to {len(settings.recipients)} recipient(s)", record.path, settings.describe()
     )
+
+
+def _record(paperlake: PaperlakeResource, partitions: list[tuple[str, str]]) -> None:
+    """Mirror new artifact versions into the warehouse's artifact_versions table."""
+    with warehouse.session(paperlake.paths) as con:
+        warehouse.record_versions(con, paperlake.store, partitions)
 
 
 def _mail_status(
@@ -144,6 +154,7 @@ def _mail_status(
     group_name="reports",
     kinds={"html", "markdown"},
     owners=OWNERS,
+    pool=WAREHOUSE_POOL,
     code_version=trends.CODE_VERSION,
     deps=WAREHOUSE_TABLES,
     automation_condition=ON_NEW_DATA,
@@ -158,6 +169,7 @@ def trend_report(paperlake: PaperlakeResource) -> dg.MaterializeResult:
     rendered = trends.render_trends(report)
     published = publish_report(paperlake.store, home.reports, "trend_report", "all", rendered, {})
     publish_latest(published)
+    _record(paperlake, [("trend_report_html", "all"), ("trend_report_md", "all")])
     return dg.MaterializeResult(
         data_version=dg.DataVersion(published.html.version),
         metadata={
@@ -173,6 +185,7 @@ def trend_report(paperlake: PaperlakeResource) -> dg.MaterializeResult:
     group_name="reports",
     kinds={"atom"},
     owners=OWNERS,
+    pool=WAREHOUSE_POOL,
     code_version=digest.CODE_VERSION,
     deps=[snapshot_report],
     automation_condition=ON_NEW_DATA,
@@ -213,6 +226,7 @@ def digest_feed(paperlake: PaperlakeResource) -> dg.MaterializeResult:
         "digest_feed", "all", document, suffix=".xml", code_version=digest.CODE_VERSION
     )
     write_atomic(feed_path, document)
+    _record(paperlake, [("digest_feed", "all")])
     return dg.MaterializeResult(
         data_version=dg.DataVersion(version.version),
         metadata={"path": dg.MetadataValue.path(str(feed_path)), "entries": len(entries)},

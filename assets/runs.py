@@ -4,6 +4,7 @@ Runs started here are recorded in the same instance as the UI's, so they show up
 """
 
 import os
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ from pipeline.ingest import RAW_ARTIFACT
 from pipeline.landing import land, snapshot_key
 
 PROFILE_ENV = "PAPERLAKE_PROFILE"
+TRIGGER_TAG, PID_TAG, HOST_TAG = "paperlake/trigger", "paperlake/pid", "paperlake/host"
 
 
 def use_project_instance() -> None:
@@ -29,6 +31,40 @@ def use_project_instance() -> None:
 def instance() -> dg.DagsterInstance:
     use_project_instance()
     return dg.DagsterInstance.get()
+
+
+def run_tags(**extra: str) -> dict[str, str]:
+    """Tags of a run this process executes: who started it, so an abandoned one can be found."""
+    return {TRIGGER_TAG: "cli", PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname(), **extra}
+
+
+def reclaim_abandoned_runs(dagster_instance: dg.DagsterInstance) -> list[str]:
+    """Mark failed the runs a killed ``paperlake`` process left behind, and free the pool slots
+    they held (otherwise the next warehouse writer would wait for them forever)."""
+    abandoned = []
+    runs = dagster_instance.get_runs(
+        filters=dg.RunsFilter(
+            statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING],
+            tags={TRIGGER_TAG: "cli", HOST_TAG: socket.gethostname()},
+        )
+    )
+    for run in runs:
+        pid = int(run.tags.get(PID_TAG, "0"))
+        if pid and not _alive(pid):
+            dagster_instance.report_run_failed(run, "the paperlake command running it stopped")
+            dagster_instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+            abandoned.append(run.run_id)
+    return abandoned
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @dataclass(frozen=True)
@@ -55,6 +91,8 @@ def ingest_files(
     job = defs.resolve_job_def("snapshot_job")
     outcomes = []
     with instance() as dagster_instance:
+        for run_id in reclaim_abandoned_runs(dagster_instance):
+            progress(f"marked run {run_id} failed: the command running it was killed")
         for path in paths:
             problem = _unreadable(path)
             if problem:
@@ -72,7 +110,7 @@ def ingest_files(
                     "ops": {"raw_listing": {"config": {"landing_file": landed.name}}},
                     **QUIET_LOGGING,
                 },
-                tags={"paperlake/trigger": "cli", "paperlake/landing_file": landed.name},
+                tags=run_tags(**{"paperlake/landing_file": landed.name}),
                 raise_on_error=False,
             )
             outcomes.append(_outcome(path, key, result, home))
@@ -92,7 +130,7 @@ def run_job(
         instance=dagster_instance,
         partition_key=partition_key,
         run_config=QUIET_LOGGING,
-        tags={"paperlake/trigger": "cli"},
+        tags=run_tags(),
         raise_on_error=False,
     )
 
@@ -100,6 +138,7 @@ def run_job(
 def deliver_digest(snapshot: str) -> dg.ExecuteInProcessResult:
     """Render and (when mail is configured) send the digest of ``snapshot``."""
     with instance() as dagster_instance:
+        reclaim_abandoned_runs(dagster_instance)
         return run_job(dagster_instance, "digest_job", snapshot)
 
 

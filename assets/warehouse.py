@@ -83,6 +83,11 @@ def warehouse_tables(
             store.read_table("paper_keywords", key),
             store.read_table("paper_links", key),
         )
+        warehouse.record_versions(
+            con,
+            store,
+            [(name, key) for name in (RAW_ARTIFACT, "papers", "paper_keywords", "paper_links")],
+        )
         counts = _partition_counts(con, key)
         schemas = {table: _table_schema(con, table) for table in TABLES}
     data_version = hashlib.sha256(

@@ -13,11 +13,14 @@ half-written artifact or pointer visible.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import io
 import json
 import os
 import tempfile
+import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -60,19 +63,58 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+STALE_TEMPORARY_SECONDS = 600
+_STORAGE_PROBLEMS = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is exceeded",
+    errno.EFBIG: "the file is larger than this system allows",
+    errno.EROFS: "the folder is on a read-only file system",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+}
+
+
+class StorageError(OSError):
+    """A write that failed for lack of space or permission; nothing already stored changed."""
+
+    def __init__(self, path: Path, cause: OSError) -> None:
+        reason = _STORAGE_PROBLEMS.get(cause.errno or 0, cause.strerror or str(cause))
+        super().__init__(
+            cause.errno, f"could not write {path}: {reason}; the previous version is unchanged"
+        )
+
+
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename."""
+    """Write ``data`` to ``path`` through a temporary file and a rename.
+
+    Temporary files that a killed writer left in the folder (hidden, ``.tmp``) are removed once
+    they are old enough that no live writer can still own them.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    _remove_stale_temporaries(path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as error:
+        raise StorageError(path, error) from error
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as error:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise StorageError(path, error) from error
         raise
+
+
+def _remove_stale_temporaries(folder: Path) -> None:
+    cutoff = time.time() - STALE_TEMPORARY_SECONDS
+    for leftover in folder.glob(".*.tmp"):
+        with contextlib.suppress(FileNotFoundError):
+            if leftover.stat().st_mtime < cutoff:
+                leftover.unlink()
 
 
 def parquet_bytes(table: pa.Table) -> bytes:
@@ -163,6 +205,47 @@ class ArtifactStore:
                 f"materialize {artifact} for that partition first"
             )
         return found
+
+    def versions(
+        self, artifact: str | None = None, partition: str | None = None
+    ) -> list[ArtifactVersion]:
+        """Every stored version (of one artifact / partition when given), oldest first."""
+        pattern = f"{artifact or '*'}/{partition or '*'}/*.json"
+        found = [
+            ArtifactVersion.from_json(path.read_text(encoding="utf-8"))
+            for path in self.root.glob(pattern)
+            if path.name != CURRENT
+        ]
+        return sorted(found, key=lambda v: (v.artifact, v.partition, v.created_at, v.version))
+
+    def find(self, prefix: str, artifact: str | None = None) -> ArtifactVersion:
+        """The one version whose hash starts with ``prefix`` (at least 6 characters)."""
+        if len(prefix) < 6:
+            raise LookupError(f"version {prefix!r} is too short: give at least 6 characters")
+        matches = [v for v in self.versions(artifact) if v.version.startswith(prefix.lower())]
+        distinct = {(v.artifact, v.version) for v in matches}
+        if not distinct:
+            raise LookupError(f"no {artifact or 'artifact'} version starts with {prefix!r}")
+        if len(distinct) > 1:
+            raise LookupError(f"{prefix!r} matches {len(distinct)} versions; give more characters")
+        return matches[0]
+
+    def is_current(self, version: ArtifactVersion) -> bool:
+        current = self.current(version.artifact, version.partition)
+        return current is not None and current.version == version.version
+
+    def remove(self, version: ArtifactVersion) -> int:
+        """Delete a version that is not current; returns the bytes freed."""
+        if self.is_current(version):
+            raise ValueError(f"{version.artifact}/{version.partition} {version.short} is current")
+        blob = Path(version.path)
+        freed = blob.stat().st_size if blob.exists() else 0
+        blob.unlink(missing_ok=True)
+        (blob.parent / f"{version.version}.json").unlink(missing_ok=True)
+        return freed
+
+    def read_version(self, version: ArtifactVersion) -> pa.Table:
+        return pq.read_table(version.path)
 
     def read_table(self, artifact: str, partition: str) -> pa.Table:
         return pq.read_table(self.require(artifact, partition).path)

@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -19,7 +20,14 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from pipeline import warehouse
+from pipeline.artifacts import ArtifactStore
 from pipeline.home import REPO_ROOT, SAMPLE_DUMP, Home, resolve_home
+from pipeline.versions import diff_snapshots, papers_version, plan_collection
+
+WAREHOUSE_VERSIONS = """
+SELECT snapshot_id AS version, snapshot_time, commit_message
+FROM lake.snapshots() ORDER BY snapshot_id DESC
+"""
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -67,7 +75,11 @@ def demo() -> None:
     show_default=True,
     help="How to print the result.",
 )
-def sql(query: str | None, output_format: str) -> None:
+@click.option(
+    "--as-of",
+    help="Query the warehouse as it was at a version (see `paperlake versions warehouse`) or a time.",
+)
+def sql(query: str | None, output_format: str, as_of: str | None) -> None:
     """Run QUERY against the warehouse, or open an interactive SQL shell without one.
 
     Read-only; works while a pipeline run is writing. Tables and views: see README.md.
@@ -75,13 +87,109 @@ def sql(query: str | None, output_format: str) -> None:
     home = resolve_home()
     try:
         if query is None:
-            _shell(home)
+            _shell(home, as_of)
             return
-        with warehouse.session(home, read_only=True) as con:
+        with warehouse.session(home, read_only=True, as_of=as_of) as con:
             result = con.execute(query)
             _print_result(result, output_format)
-    except (warehouse.WarehouseMissingError, duckdb.Error) as error:
+    except (warehouse.WarehouseMissingError, duckdb.Error, ValueError) as error:
         raise click.ClickException(str(error).strip()) from None
+
+
+@main.command()
+@click.argument("artifact", required=False)
+@click.option("--snapshot", help="Only versions of this snapshot.")
+def versions(artifact: str | None, snapshot: str | None) -> None:
+    """List stored versions of ARTIFACT (all artifacts without it), newest first.
+
+    `paperlake versions warehouse` lists the warehouse's own versions (for `sql --as-of`).
+    """
+    home = resolve_home()
+    if artifact == "warehouse":
+        with warehouse.session(home, read_only=True) as con:
+            _print_result(con.execute(WAREHOUSE_VERSIONS), "table")
+        return
+    found = ArtifactStore(home.artifacts).versions(artifact, snapshot)
+    if not found:
+        raise click.ClickException(
+            f"no versions of {artifact or 'any artifact'} in {home.artifacts}"
+        )
+    store = ArtifactStore(home.artifacts)
+    rows = [
+        {
+            "artifact": v.artifact,
+            "snapshot": v.partition,
+            "version": v.short,
+            "current": "*" if store.is_current(v) else "",
+            "created_at": v.created_at,
+            "code_version": v.code_version,
+            "rows": v.rows,
+            "made_from": ", ".join(f"{a} {u[:12]}" for a, u in sorted(v.upstream.items())),
+        }
+        for v in sorted(found, key=lambda v: (v.artifact, v.partition, v.created_at), reverse=True)
+    ]
+    duckdb.from_arrow(pa.Table.from_pylist(rows)).show(max_rows=len(rows), max_col_width=60)
+
+
+@main.command()
+@click.argument("old")
+@click.argument("new")
+def diff(old: str, new: str) -> None:
+    """What changed between two versions of a snapshot (raw or papers version ids, 6+ chars)."""
+    store = ArtifactStore(resolve_home().artifacts)
+    try:
+        before = papers_version(store, store.find(old))
+        after = papers_version(store, store.find(new))
+    except LookupError as error:
+        raise click.ClickException(str(error)) from None
+    result = diff_snapshots(store, before, after)
+    click.echo(
+        f"papers {before.short} ({before.partition}) -> {after.short} ({after.partition})\n"
+        f"{len(result.added)} added, {len(result.removed)} removed, "
+        f"{len(result.changed)} changed, {result.moved} moved rank"
+    )
+    for title in result.added:
+        click.echo(f"  + {title}")
+    for title in result.removed:
+        click.echo(f"  - {title}")
+    for title, fields in result.changed:
+        click.echo(f"  ~ {title} ({', '.join(fields)})")
+    for label, changes in (("keyphrases", result.keywords), ("links", result.links)):
+        click.echo(f"{label} changed in {len(changes)} paper(s)")
+        for title, gained, lost in changes:
+            click.echo(
+                f"  {title}: " + ", ".join([*(f"+{g}" for g in gained), *(f"-{x}" for x in lost)])
+            )
+
+
+@main.command()
+@click.option(
+    "--keep", type=click.IntRange(min=1), help="Keep this many newest versions of each artifact."
+)
+@click.option(
+    "--older-than", type=click.IntRange(min=0), help="Remove versions older than this many days."
+)
+@click.option("--dry-run", is_flag=True, help="Only say what would be removed.")
+def gc(keep: int | None, older_than: int | None, dry_run: bool) -> None:
+    """Remove old artifact versions. The current version of every artifact, and every version a
+    kept version was made from, are always kept."""
+    if keep is None and older_than is None:
+        raise click.UsageError("give --keep N, --older-than DAYS, or both")
+    store = ArtifactStore(resolve_home().artifacts)
+    plan = plan_collection(
+        store, keep, timedelta(days=older_than) if older_than is not None else None
+    )
+    freed = 0
+    for version in plan.remove:
+        click.echo(
+            f"{'would remove' if dry_run else 'removing'} {version.artifact}/{version.partition} {version.short}"
+        )
+        if not dry_run:
+            freed += store.remove(version)
+    click.echo(
+        f"{len(plan.remove)} version(s) {'to remove' if dry_run else 'removed'}, "
+        f"{len(plan.keep)} kept" + ("" if dry_run else f", {freed / 1e6:.1f} MB freed")
+    )
 
 
 @main.command()
@@ -179,7 +287,7 @@ def _csv_safe(table: pa.Table) -> pa.Table:
     return pa.table(columns, names=table.column_names)
 
 
-def _shell(home: Home) -> None:
+def _shell(home: Home, as_of: str | None = None) -> None:
     """A small SQL prompt: statements end with `;`; `.tables`, `.quit`."""
     with contextlib.suppress(ImportError):
         import readline  # noqa: F401  (line editing and history for input())
@@ -205,7 +313,7 @@ def _shell(home: Home) -> None:
         statement = "\n".join(buffer)
         buffer.clear()
         try:
-            with warehouse.session(home, read_only=True) as con:
+            with warehouse.session(home, read_only=True, as_of=as_of) as con:
                 _print_result(con.execute(statement), "table")
         except (warehouse.WarehouseMissingError, duckdb.Error) as error:
             click.echo(f"error: {str(error).strip()}", err=True)

@@ -78,3 +78,18 @@ SNAPSHOTS = pa.schema(
     ],
     metadata={"artifact": "snapshots"},
 )
+
+# One row per stored artifact version (see pipeline.artifacts), as mirrored into the warehouse.
+ARTIFACT_VERSIONS = pa.schema(
+    [
+        ("artifact", pa.string()),
+        ("partition", pa.string()),
+        ("version", pa.string()),
+        ("created_at", pa.timestamp("us", tz="UTC")),
+        ("code_version", pa.string()),
+        ("upstream", pa.map_(pa.string(), pa.string())),
+        ("rows", pa.int64()),
+        ("path", pa.string()),
+        ("is_current", pa.bool_()),
+    ]
+)

@@ -97,9 +97,20 @@ def attach(con: duckdb.DuckDBPyConnection, folder: Path, fts_extension: Path) ->
     """Attach every live segment read-only as ``s<number>`` and define ``search_papers(query)``,
     a table macro returning ``paper_id, score`` (BM25, best first)."""
     con.execute(f"LOAD '{fts_extension}'")
-    live = segments(folder)
-    for segment in live:
-        con.execute(f"ATTACH '{folder / segment.file_name}' AS s{segment.number} (READ_ONLY)")
+    for attempt in range(5):
+        live = segments(folder)
+        try:
+            for segment in live:
+                con.execute(
+                    f"ATTACH IF NOT EXISTS '{folder / segment.file_name}' AS s{segment.number} (READ_ONLY)"
+                )
+            break
+        except duckdb.IOException:
+            # a concurrent merge replaced a segment between reading the manifest and attaching
+            for segment in live:
+                con.execute(f"DETACH DATABASE IF EXISTS s{segment.number}")
+            if attempt == 4:
+                raise
     # the fts macros name their tables schema-qualified only; the search path lets them resolve
     # (after the current schema, so unqualified names keep meaning what they meant)
     current = con.execute("SELECT current_database() || '.' || current_schema()").fetchone()[0]

@@ -15,6 +15,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,8 +24,10 @@ import polars as pl
 import pyarrow as pa
 
 from pipeline import search
+from pipeline.artifacts import ArtifactStore
 from pipeline.home import REPO_ROOT, Home
 from pipeline.identity import KnownPaper, normalized_title, resolve_ids
+from pipeline.schemas import ARTIFACT_VERSIONS
 
 SQL_DIR = REPO_ROOT / "warehouse"
 # Bump when load_snapshot.sql or keyword_trends.sql change what a load writes.
@@ -92,16 +95,43 @@ def with_retry(action: Callable[[], T], attempts: int = 8, first_delay: float = 
     raise AssertionError("unreachable")
 
 
-def connect(home: Home, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+# One DuckDB database per (catalog, read-only) in a process, with the extensions loaded and the
+# warehouse attached; connections are cursors on it, so a run's steps do not pay for that again.
+_DATABASES: dict[tuple[Path, bool], duckdb.DuckDBPyConnection] = {}
+
+
+def connect(
+    home: Home, *, read_only: bool = False, as_of: str | None = None
+) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with the warehouse attached as ``lake`` and selected.
 
     A writer connection creates the warehouse on first use and brings its schema up to date.
+    ``as_of`` (read-only) attaches the warehouse as it was at a warehouse version (a number from
+    ``paperlake versions warehouse``) or a time (ISO 8601, e.g. ``2026-11-26 08:00+00``).
     """
+    if as_of is not None and not read_only:
+        raise ValueError("as_of needs a read-only connection")
     if read_only and not home.catalog.exists():
         raise WarehouseMissingError(
             f"no warehouse at {home.warehouse} yet; ingest a dump first "
             "(`paperlake ingest FILE` or `paperlake demo`)"
         )
+    if as_of is not None:
+        return _open(home, read_only, as_of)
+    key = (home.catalog, read_only)
+    if key not in _DATABASES:
+        _DATABASES[key] = _open(home, read_only, None)
+    con = _DATABASES[key].cursor()
+    try:
+        con.execute(f"USE {CATALOG_ALIAS}")
+        search.attach(con, home.search, extension_path(*FTS))
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def _open(home: Home, read_only: bool, as_of: str | None) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(
         config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
     )
@@ -111,6 +141,8 @@ def connect(home: Home, *, read_only: bool = False) -> duckdb.DuckDBPyConnection
         if not read_only:
             _prepare_catalog(home)
         options = f"DATA_PATH '{home.warehouse_data}/'" + (", READ_ONLY" if read_only else "")
+        if as_of is not None:
+            options += _time_travel_option(as_of)
         with_retry(
             lambda: con.execute(
                 f"ATTACH 'ducklake:sqlite:{home.catalog}' AS {CATALOG_ALIAS} ({options})"
@@ -126,10 +158,28 @@ def connect(home: Home, *, read_only: bool = False) -> duckdb.DuckDBPyConnection
     return con
 
 
+def _time_travel_option(as_of: str) -> str:
+    text = as_of.strip()
+    if text.isdigit():
+        return f", SNAPSHOT_VERSION {int(text)}"
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(
+            f"--as-of {as_of!r} is neither a warehouse version number nor an ISO time "
+            "(e.g. 2026-11-26T08:00:00+00:00)"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.astimezone()
+    return f", SNAPSHOT_TIME '{moment.isoformat()}'"
+
+
 @contextmanager
-def session(home: Home, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+def session(
+    home: Home, *, read_only: bool = False, as_of: str | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """``connect`` as a context manager that closes the connection."""
-    con = connect(home, read_only=read_only)
+    con = connect(home, read_only=read_only, as_of=as_of)
     try:
         yield con
     finally:
@@ -159,6 +209,11 @@ def _apply_schema(con: duckdb.DuckDBPyConnection) -> None:
     except BaseException:
         con.execute("ROLLBACK")
         raise
+
+
+def commit_message(con: duckdb.DuckDBPyConnection, message: str) -> None:
+    """Label the open transaction's warehouse snapshot (shown by ``paperlake versions warehouse``)."""
+    con.execute(f"CALL {CATALOG_ALIAS}.set_commit_message('paperlake', ?)", [message])
 
 
 def run_script(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) -> None:
@@ -231,6 +286,8 @@ def load_snapshot(
         try:
             run_script(con, "load_snapshot.sql", {"snapshot_id": snapshot_id})
             run_script(con, "keyword_trends.sql", {"snapshot_id": snapshot_id, **TREND_PARAMETERS})
+            version = snapshot.column("version")[0].as_py()
+            commit_message(con, f"load {snapshot_id} (papers {version[:12]})")
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -276,6 +333,7 @@ def index_related(
         try:
             run_script(con, "related_papers.sql", params)
             fresh = con.execute("SELECT count(*) FROM fresh").fetchone()[0]
+            commit_message(con, f"related papers for {snapshot_id} ({fresh} new)")
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -301,6 +359,61 @@ FROM search_papers($query) s JOIN papers p USING (paper_id)
 ORDER BY s.score DESC, p.paper_id
 LIMIT $limit
 """
+
+
+def record_versions(
+    con: duckdb.DuckDBPyConnection, store: ArtifactStore, partitions: list[tuple[str, str]]
+) -> int:
+    """Mirror the manifests of the given (artifact, partition) pairs into ``artifact_versions``
+    in one transaction; returns the number of versions recorded."""
+    versions = [
+        v for artifact, partition in partitions for v in store.versions(artifact, partition)
+    ]
+    rows = pa.Table.from_pylist(
+        [
+            {
+                "artifact": v.artifact,
+                "partition": v.partition,
+                "version": v.version,
+                "created_at": datetime.fromisoformat(v.created_at),
+                "code_version": v.code_version,
+                "upstream": list(v.upstream.items()),
+                "rows": v.rows,
+                "path": v.path,
+                "is_current": store.is_current(v),
+            }
+            for v in versions
+        ],
+        schema=ARTIFACT_VERSIONS,
+    )
+    keys = pa.Table.from_pylist(
+        [{"artifact": a, "partition": p} for a, p in partitions],
+        schema=pa.schema([("artifact", pa.string()), ("partition", pa.string())]),
+    )
+
+    def attempt() -> int:
+        con.register("recorded", rows)
+        con.register("recorded_keys", keys)
+        con.execute("BEGIN")
+        try:
+            commit_message(
+                con, "artifact versions of " + ", ".join(f"{a}/{p}" for a, p in partitions)
+            )
+            con.execute(
+                "DELETE FROM artifact_versions WHERE (artifact, partition) IN "
+                "(SELECT artifact, partition FROM recorded_keys)"
+            )
+            con.execute("INSERT INTO artifact_versions BY NAME SELECT * FROM recorded")
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        finally:
+            con.unregister("recorded")
+            con.unregister("recorded_keys")
+        return rows.num_rows
+
+    return with_retry(attempt)
 
 
 def query(home: Home, sql: str, params: list[Any] | None = None) -> pa.Table:

@@ -116,3 +116,18 @@ CREATE TABLE IF NOT EXISTS indexed_papers (
     paper_id      VARCHAR NOT NULL,
     snapshot_id   VARCHAR NOT NULL
 );
+
+-- Lineage of every stored artifact version (raw dumps, Parquet tables, reports): which content
+-- (`version`, the SHA-256 of its bytes), made by which code version, from which upstream
+-- versions. Mirrors the artifact store's manifests; `is_current` marks what is in use.
+CREATE TABLE IF NOT EXISTS artifact_versions (
+    artifact      VARCHAR NOT NULL,
+    partition     VARCHAR NOT NULL,
+    version       VARCHAR NOT NULL,
+    created_at    TIMESTAMPTZ NOT NULL,
+    code_version  VARCHAR NOT NULL,
+    upstream      MAP(VARCHAR, VARCHAR) NOT NULL,
+    rows          BIGINT,
+    path          VARCHAR NOT NULL,
+    is_current    BOOLEAN NOT NULL
+);

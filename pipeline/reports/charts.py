@@ -11,12 +11,8 @@ import io
 import re
 from collections.abc import Sequence
 from datetime import date
-
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
+from functools import cache
+from types import ModuleType
 
 _STYLE = {
     "svg.fonttype": "none",
@@ -35,7 +31,19 @@ UP, DOWN, LINES = "#1f7a3d", "#b3362b", ["#2458b3", "#d97706", "#7c3aed", "#0f76
 _BLOCKS = "▁▂▃▄▅▆▇█"
 
 
-def _svg(figure: plt.Figure) -> str:
+@cache
+def _pyplot() -> ModuleType:
+    """matplotlib's pyplot on the file-only Agg backend, imported when a chart is first drawn."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    return pyplot
+
+
+def _svg(figure) -> str:
+    plt = _pyplot()
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     plt.close(figure)
@@ -53,6 +61,7 @@ def _svg(figure: plt.Figure) -> str:
 def movers_chart(rising: Sequence[tuple[str, float]], falling: Sequence[tuple[str, float]]) -> str:
     """Diverging horizontal bars of z-scores: rising keywords right, falling left."""
     rows = sorted([*rising, *falling], key=lambda row: row[1])  # barh draws bottom-up
+    plt = _pyplot()
     with plt.rc_context(_STYLE):
         figure, axes = plt.subplots(figsize=(6.4, 0.28 * max(len(rows), 2) + 0.6))
         labels = [label for label, _ in rows]
@@ -66,6 +75,7 @@ def movers_chart(rising: Sequence[tuple[str, float]], falling: Sequence[tuple[st
 
 def bar_chart(rows: Sequence[tuple[str, float]], x_label: str) -> str:
     """Horizontal bars, the first row on top."""
+    plt = _pyplot()
     with plt.rc_context(_STYLE):
         figure, axes = plt.subplots(figsize=(6.4, 0.28 * max(len(rows), 2) + 0.6))
         ordered = list(reversed(rows))
@@ -88,6 +98,7 @@ def series_chart(
     percent: bool = False,
 ) -> str:
     """One line per named series over dates (ranks: ``invert`` so 1 is at the top)."""
+    plt = _pyplot()
     with plt.rc_context(_STYLE):
         figure, axes = plt.subplots(figsize=(6.4, 2.6))
         for (name, points), color in zip(series.items(), LINES * 4, strict=False):

@@ -1,0 +1,108 @@
+"""What a paperlake home holds, reduced to comparable fingerprints, and the invariants it keeps."""
+
+import hashlib
+import json
+from pathlib import Path
+
+import duckdb
+
+from pipeline import warehouse
+from pipeline.artifacts import CURRENT, ArtifactVersion, sha256_hex
+from pipeline.home import Home
+
+# Columns that record when something happened, which differs between two otherwise equal runs.
+CLOCK_COLUMNS = {"ingested_at", "created_at", "path"}
+TABLES = [
+    "snapshots",
+    "papers",
+    "listings",
+    "paper_keywords",
+    "paper_links",
+    "keywords",
+    "keyword_trends",
+    "related_papers",
+    "paper_terms",
+    "term_stats",
+    "indexed_papers",
+    "artifact_versions",
+]
+# Keys that must be unique in each table.
+UNIQUE = {
+    "snapshots": ["snapshot_id"],
+    "papers": ["paper_id"],
+    "listings": ["snapshot_id", "paper_id"],
+    "paper_keywords": ["snapshot_id", "paper_id", "keyphrase"],
+    "paper_links": ["snapshot_id", "paper_id", "url"],
+    "keywords": ["keyphrase"],
+    "keyword_trends": ["snapshot_id", "keyphrase"],
+    "related_papers": ["paper_id", "related_id"],
+    "indexed_papers": ["paper_id"],
+    "artifact_versions": ["artifact", "partition", "version"],
+}
+# Artifacts whose content records a time (the feed's entry dates) are left out of fingerprints.
+TIMED_ARTIFACTS = {"digest_feed"}
+
+
+def current_artifacts(home: Home) -> dict[str, str]:
+    """artifact/partition -> current version, checking each pointer leads to intact bytes."""
+    found = {}
+    for pointer in sorted(home.artifacts.glob(f"*/*/{CURRENT}")):
+        version = ArtifactVersion.from_json(pointer.read_text())
+        blob = Path(version.path)
+        assert blob.exists(), f"{pointer} points to a missing {blob}"
+        assert sha256_hex(blob.read_bytes()) == version.version, (
+            f"{blob} is not what {pointer} says"
+        )
+        if version.artifact not in TIMED_ARTIFACTS:
+            found[f"{version.artifact}/{version.partition}"] = version.version
+    return found
+
+
+def table_fingerprints(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    result = {}
+    for table in TABLES:
+        columns = [
+            name
+            for (name,) in con.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_catalog = 'lake' AND table_name = ? ORDER BY ordinal_position",
+                [table],
+            ).fetchall()
+            if name not in CLOCK_COLUMNS
+        ]
+        if table == "artifact_versions":
+            where = f" WHERE artifact NOT IN ({', '.join(repr(a) for a in TIMED_ARTIFACTS)})"
+        else:
+            where = ""
+        rows = con.execute(
+            f"SELECT {', '.join(columns)} FROM {table}{where} ORDER BY ALL"
+        ).fetchall()
+        result[table] = hashlib.sha256(json.dumps(rows, default=str).encode()).hexdigest()
+    return result
+
+
+def check_invariants(home: Home) -> None:
+    """No partial artifact is visible and no table holds a duplicate or a half-loaded snapshot."""
+    current_artifacts(home)
+    visible = [p for p in home.artifacts.rglob("*") if p.is_file() and not p.name.startswith(".")]
+    for path in visible:
+        assert not path.name.endswith((".tmp", ".partial")), path
+    if not home.catalog.exists():
+        return
+    with warehouse.session(home, read_only=True) as con:
+        for table, key in UNIQUE.items():
+            duplicates = con.execute(
+                f"SELECT count(*) FROM (SELECT {', '.join(key)} FROM {table} GROUP BY ALL HAVING count(*) > 1)"
+            ).fetchone()[0]
+            assert duplicates == 0, f"{table} has duplicate {key}"
+        half_loaded = con.execute(
+            "SELECT s.snapshot_id FROM snapshots s WHERE s.n_papers <> "
+            "(SELECT count(*) FROM listings l WHERE l.snapshot_id = s.snapshot_id)"
+        ).fetchall()
+        assert half_loaded == [], half_loaded
+
+
+def fingerprint(home: Home) -> dict[str, dict[str, str]]:
+    check_invariants(home)
+    with warehouse.session(home, read_only=True) as con:
+        return {"artifacts": current_artifacts(home), "tables": table_fingerprints(con)}
