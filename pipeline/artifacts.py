@@ -21,7 +21,7 @@ import json
 import os
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -144,13 +144,20 @@ class ArtifactStore:
     ) -> ArtifactVersion:
         """Store ``data`` as the current version of ``artifact``/``partition``.
 
-        Identical bytes that are already current are left alone and their manifest returned.
+        Identical bytes that are already current make no new version; if they were made from
+        other upstream versions this time, the manifest records those instead.
         """
         version = sha256_hex(data)
         folder = self.root / artifact / partition
         current = self.current(artifact, partition)
         if current is not None and current.version == version:
-            return current
+            if upstream is None or dict(upstream) == current.upstream:
+                return current
+            relinked = replace(current, upstream=dict(upstream), code_version=code_version)
+            encoded = relinked.to_json().encode("utf-8")
+            write_atomic(folder / f"{version}.json", encoded)
+            write_atomic(folder / CURRENT, encoded)
+            return relinked
         blob = folder / f"{version}{suffix}"
         if not blob.exists():
             write_atomic(blob, data)
@@ -159,7 +166,7 @@ class ArtifactStore:
             partition=partition,
             version=version,
             path=str(blob),
-            created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            created_at=datetime.now(UTC).isoformat(timespec="microseconds"),
             code_version=code_version,
             rows=rows,
             upstream=dict(upstream or {}),
