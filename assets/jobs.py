@@ -4,8 +4,14 @@ import dagster as dg
 
 snapshot_job = dg.define_asset_job(
     "snapshot_job",
-    selection=dg.AssetSelection.groups("ingest", "snapshot", "warehouse")
-    | dg.AssetSelection.assets("snapshot_report"),
+    selection=(
+        dg.AssetSelection.groups("ingest", "snapshot", "warehouse")
+        | dg.AssetSelection.assets("snapshot_report")
+    )
+    # the freshness check looks at all snapshots and runs on its own schedule
+    - dg.AssetSelection.checks(
+        dg.AssetCheckKey(dg.AssetKey("raw_listing"), "raw_listing_freshness")
+    ),
     description="Archive, parse and derive one snapshot, load it into the warehouse, write its digest.",
 )
 

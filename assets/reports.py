@@ -86,8 +86,8 @@ def digest_mail(
     context: dg.AssetExecutionContext, paperlake: PaperlakeResource
 ) -> dg.MaterializeResult:
     """Mails the snapshot's digest (HTML with a plain-text part) to PAPERLAKE_MAIL_TO over the
-    SMTP server in PAPERLAKE_SMTP_*. Sends each digest once: an unchanged digest, or one with no
-    new papers, is not sent again. A failed send is retried with backoff and fails only this
+    SMTP server in PAPERLAKE_SMTP_*. Sends each snapshot's digest once: a digest re-rendered for
+    the same papers, or one with no new papers, is not sent. A failed send is retried with backoff and fails only this
     asset, never the report."""
     key = context.partition_key
     store = paperlake.store
@@ -98,9 +98,13 @@ def digest_mail(
     if settings is None:
         return _mail_status("mail not configured (set PAPERLAKE_SMTP_HOST and PAPERLAKE_MAIL_TO)")
     html = store.require("snapshot_report_html", key)
+    papers = store.require("papers", key)
     sent = store.current("digest_mail", key)
-    if sent is not None and sent.extra.get("report_version") == html.version:
-        return _mail_status(f"already sent on {sent.created_at}: no new digest, no duplicate mail")
+    # A digest re-rendered for the same papers (a banner added, say) is not news: one mail each.
+    if sent is not None and sent.extra.get("papers_version") == papers.version:
+        return _mail_status(
+            f"already sent on {sent.created_at}: no new snapshot, no duplicate mail"
+        )
     with warehouse.session(paperlake.paths, read_only=True) as con:
         data = digest.load_digest(con, key)
     if data.nothing_new:
@@ -122,6 +126,7 @@ def digest_mail(
         code_version=digest.CODE_VERSION,
         upstream={"snapshot_report_html": html.version},
         extra={
+            "papers_version": papers.version,
             "report_version": html.version,
             "recipients": list(settings.recipients),
             "subject": subject,

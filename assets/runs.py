@@ -7,10 +7,12 @@ import os
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
 
+from assets.schedules import latest_snapshot
 from pipeline.home import REPO_ROOT, Home
 from pipeline.ingest import RAW_ARTIFACT
 from pipeline.landing import land, snapshot_key
@@ -86,42 +88,103 @@ def ingest_files(
     paths: list[Path], home: Home, progress: Callable[[str], None] = lambda _: None
 ) -> list[IngestOutcome]:
     """Land each file, register its snapshot partition and run ``snapshot_job`` for it."""
-    from pipeline.definitions import defs
-
-    job = defs.resolve_job_def("snapshot_job")
     outcomes = []
     with instance() as dagster_instance:
-        for run_id in reclaim_abandoned_runs(dagster_instance):
-            progress(f"marked run {run_id} failed: the command running it was killed")
+        _reclaim(dagster_instance, progress)
         for path in paths:
             problem = _unreadable(path)
             if problem:
                 outcomes.append(IngestOutcome(path, None, False, f"{path}: {problem}"))
                 continue
-            landed = land(home, path)
-            key = snapshot_key(landed.name)
-            progress(f"[{len(outcomes) + 1}/{len(paths)}] {path} -> snapshot {key} ...")
-            if not dagster_instance.has_dynamic_partition("snapshots", key):
-                dagster_instance.add_dynamic_partitions("snapshots", [key])
-            result = job.execute_in_process(
-                instance=dagster_instance,
-                partition_key=key,
-                run_config={
-                    "ops": {"raw_listing": {"config": {"landing_file": landed.name}}},
-                    **QUIET_LOGGING,
-                },
-                tags=run_tags(**{"paperlake/landing_file": landed.name}),
-                raise_on_error=False,
-            )
-            outcomes.append(_outcome(path, key, result, home))
-        if any(outcome.ok for outcome in outcomes):
-            progress("refreshing the trend report and the feed ...")
-            run_job(dagster_instance, "trends_job")
+            progress(f"[{len(outcomes) + 1}/{len(paths)}] {path} ...")
+            outcomes.append(_ingest_landed(dagster_instance, home, land(home, path), path))
+        _refresh_trends(dagster_instance, outcomes, progress)
     return outcomes
 
 
+@dataclass(frozen=True)
+class FetchOutcome:
+    """What ``paperlake fetch`` did for one day: the fetch run's summary and the ingests."""
+
+    day: date
+    ok: bool
+    message: str
+    ingests: list[IngestOutcome]
+
+
+def fetch_days(
+    days: list[date],
+    source: str | None,
+    home: Home,
+    progress: Callable[[str], None] = lambda _: None,
+) -> list[FetchOutcome]:
+    """Run ``fetch_job`` for each day, then ingest every listing it landed."""
+    outcomes = []
+    with instance() as dagster_instance:
+        _reclaim(dagster_instance, progress)
+        for day in days:
+            progress(f"fetching {day} ...")
+            result = run_job(
+                dagster_instance,
+                "fetch_job",
+                day.isoformat(),
+                {"ops": {"source_listings": {"config": {"source": source or ""}}}},
+            )
+            if not result.success:
+                outcomes.append(FetchOutcome(day, False, _failure_reason(result), []))
+                continue
+            metadata = result.asset_materializations_for_node("source_listings")[0].metadata
+            landed = [Path(p) for p in metadata["landed"].value] if "landed" in metadata else []
+            ingests = [_ingest_landed(dagster_instance, home, path, path) for path in landed]
+            outcomes.append(FetchOutcome(day, True, str(metadata["status"].value), ingests))
+        _refresh_trends(dagster_instance, [i for o in outcomes for i in o.ingests], progress)
+        if outcomes and outcomes[-1].ok and not outcomes[-1].ingests:
+            # the last day brought nothing new: the latest digest says so
+            latest = latest_snapshot(dagster_instance.get_dynamic_partitions("snapshots"))
+            if latest is not None:
+                progress(f"re-rendering the digest of {latest} ...")
+                run_job(dagster_instance, "digest_job", latest)
+    return outcomes
+
+
+def _reclaim(dagster_instance: dg.DagsterInstance, progress: Callable[[str], None]) -> None:
+    for run_id in reclaim_abandoned_runs(dagster_instance):
+        progress(f"marked run {run_id} failed: the command running it was killed")
+
+
+def _ingest_landed(
+    dagster_instance: dg.DagsterInstance, home: Home, landed: Path, source: Path
+) -> IngestOutcome:
+    """Run ``snapshot_job`` for a file in the landing folder (registering its partition)."""
+    key = snapshot_key(landed.name)
+    if not dagster_instance.has_dynamic_partition("snapshots", key):
+        dagster_instance.add_dynamic_partitions("snapshots", [key])
+    result = run_job(
+        dagster_instance,
+        "snapshot_job",
+        key,
+        {"ops": {"raw_listing": {"config": {"landing_file": landed.name}}}},
+        **{"paperlake/landing_file": landed.name},
+    )
+    return _outcome(source, key, result, home)
+
+
+def _refresh_trends(
+    dagster_instance: dg.DagsterInstance,
+    outcomes: list[IngestOutcome],
+    progress: Callable[[str], None],
+) -> None:
+    if any(outcome.ok for outcome in outcomes):
+        progress("refreshing the trend report and the feed ...")
+        run_job(dagster_instance, "trends_job")
+
+
 def run_job(
-    dagster_instance: dg.DagsterInstance, name: str, partition_key: str | None = None
+    dagster_instance: dg.DagsterInstance,
+    name: str,
+    partition_key: str | None = None,
+    run_config: dict | None = None,
+    **tags: str,
 ) -> dg.ExecuteInProcessResult:
     """Run one of the project's jobs in this process, recorded in ``dagster_instance``."""
     from pipeline.definitions import defs
@@ -129,8 +192,8 @@ def run_job(
     return defs.resolve_job_def(name).execute_in_process(
         instance=dagster_instance,
         partition_key=partition_key,
-        run_config=QUIET_LOGGING,
-        tags=run_tags(),
+        run_config={**(run_config or {}), **QUIET_LOGGING},
+        tags=run_tags(**tags),
         raise_on_error=False,
     )
 

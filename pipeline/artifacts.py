@@ -3,8 +3,8 @@
 Layout under the store root::
 
     <artifact>/<partition>/<version><suffix>   the bytes, never rewritten
-    <artifact>/<partition>/<version>.json      its manifest (lineage, row count, created_at)
-    <artifact>/<partition>/current.json        the manifest of the current version
+    <artifact>/<partition>/<version>.manifest.json   its manifest (lineage, rows, created_at)
+    <artifact>/<partition>/current.json              the manifest of the current version
 
 A version is the SHA-256 of the artifact's bytes, so storing identical bytes again creates no new
 version. Every file is written to a temporary name and renamed into place: a crash never leaves a
@@ -30,6 +30,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 CURRENT = "current.json"
+MANIFEST_SUFFIX = ".manifest.json"
 PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "compression_level": 3}
 
 
@@ -155,7 +156,7 @@ class ArtifactStore:
                 return current
             relinked = replace(current, upstream=dict(upstream), code_version=code_version)
             encoded = relinked.to_json().encode("utf-8")
-            write_atomic(folder / f"{version}.json", encoded)
+            write_atomic(folder / f"{version}{MANIFEST_SUFFIX}", encoded)
             write_atomic(folder / CURRENT, encoded)
             return relinked
         blob = folder / f"{version}{suffix}"
@@ -173,7 +174,7 @@ class ArtifactStore:
             extra=dict(extra or {}),
         )
         encoded = manifest.to_json().encode("utf-8")
-        write_atomic(folder / f"{version}.json", encoded)
+        write_atomic(folder / f"{version}{MANIFEST_SUFFIX}", encoded)
         write_atomic(folder / CURRENT, encoded)
         return manifest
 
@@ -217,11 +218,10 @@ class ArtifactStore:
         self, artifact: str | None = None, partition: str | None = None
     ) -> list[ArtifactVersion]:
         """Every stored version (of one artifact / partition when given), oldest first."""
-        pattern = f"{artifact or '*'}/{partition or '*'}/*.json"
+        pattern = f"{artifact or '*'}/{partition or '*'}/*{MANIFEST_SUFFIX}"
         found = [
             ArtifactVersion.from_json(path.read_text(encoding="utf-8"))
             for path in self.root.glob(pattern)
-            if path.name != CURRENT
         ]
         return sorted(found, key=lambda v: (v.artifact, v.partition, v.created_at, v.version))
 
@@ -248,7 +248,7 @@ class ArtifactStore:
         blob = Path(version.path)
         freed = blob.stat().st_size if blob.exists() else 0
         blob.unlink(missing_ok=True)
-        (blob.parent / f"{version.version}.json").unlink(missing_ok=True)
+        (blob.parent / f"{version.version}{MANIFEST_SUFFIX}").unlink(missing_ok=True)
         return freed
 
     def read_version(self, version: ArtifactVersion) -> pa.Table:

@@ -11,7 +11,7 @@ import contextlib
 import json
 import os
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
@@ -190,6 +190,42 @@ def gc(keep: int | None, older_than: int | None, dry_run: bool) -> None:
         f"{len(plan.remove)} version(s) {'to remove' if dry_run else 'removed'}, "
         f"{len(plan.keep)} kept" + ("" if dry_run else f", {freed / 1e6:.1f} MB freed")
     )
+
+
+@main.command()
+@click.option("--source", help="Only this source of sources.yaml.")
+@click.option(
+    "--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="The day to fetch (default: today)."
+)
+@click.option(
+    "--since", type=click.DateTime(["%Y-%m-%d"]), help="Fetch every day from this one to today."
+)
+def fetch(source: str | None, day, since) -> None:
+    """Fetch listings from the sources in sources.yaml and ingest what is new, through Dagster.
+
+    Days already fetched are not fetched again; an unchanged or empty listing is recorded as
+    "nothing new". Exits with status 1 when a fetch fails or a fetched file is rejected.
+    """
+    from assets.runs import fetch_days
+
+    if day and since:
+        raise click.UsageError("give --date or --since, not both")
+    today = datetime.now(UTC).date()
+    first = (since or day or datetime.now(UTC)).date()
+    last = day.date() if day else today
+    if first > last:
+        raise click.UsageError(f"{first} is after {last}")
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    home = resolve_home()
+    outcomes = fetch_days(days, source, home, progress=lambda line: click.echo(line, err=True))
+    failed = False
+    for outcome in outcomes:
+        click.echo(f"{outcome.day}: {outcome.message}")
+        for ingest in outcome.ingests:
+            click.echo(f"  {'ingested' if ingest.ok else 'rejected'} {ingest.message}")
+        failed |= not outcome.ok or not all(i.ok for i in outcome.ingests)
+    if failed:
+        sys.exit(1)
 
 
 @main.command()

@@ -15,7 +15,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -414,6 +414,29 @@ def record_versions(
         return rows.num_rows
 
     return with_retry(attempt)
+
+
+def record_fetches(con: duckdb.DuckDBPyConnection, results: list) -> None:
+    """Append fetch results (``pipeline.fetch.FetchResult``) to the ``fetches`` table."""
+    if not results:
+        return
+    now = datetime.now(UTC)
+    rows = [
+        (r.source, r.day, r.status, r.message, r.requests, r.landed.name if r.landed else None, now)
+        for r in results
+    ]
+
+    def attempt() -> None:
+        con.execute("BEGIN")
+        try:
+            commit_message(con, "fetches of " + ", ".join(sorted({r.source for r in results})))
+            con.executemany("INSERT INTO fetches VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+
+    with_retry(attempt)
 
 
 def query(home: Home, sql: str, params: list[Any] | None = None) -> pa.Table:

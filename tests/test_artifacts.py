@@ -12,7 +12,7 @@ def test_identical_bytes_make_no_new_version(tmp_path):
     assert again == first
     assert first.version == sha256_hex(b"hello")
     assert sorted(p.name for p in (tmp_path / "raw" / "k").iterdir()) == [
-        f"{first.version}.json",
+        f"{first.version}.manifest.json",
         f"{first.version}.txt",
         "current.json",
     ]
@@ -41,3 +41,11 @@ def test_no_temporary_files_are_left_behind(tmp_path):
     store = ArtifactStore(tmp_path)
     store.put("raw", "k", b"x", suffix=".txt", code_version="1")
     assert not [p for p in tmp_path.rglob("*") if p.name.endswith(".tmp")]
+
+
+def test_a_json_artifact_keeps_its_bytes_beside_its_manifest(tmp_path):
+    store = ArtifactStore(tmp_path)
+    data = b'[{"paper": {"id": "1"}}]'
+    version = store.put("raw", "k", data, suffix=".json", code_version="1")
+    assert store.read_bytes("raw", "k") == data
+    assert [v.version for v in store.versions("raw", "k")] == [version.version]

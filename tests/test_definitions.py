@@ -19,6 +19,7 @@ WAREHOUSE = sorted(
 )
 # Reports over the whole history have no partitions; everything else is per snapshot.
 UNPARTITIONED = {"trend_report", "digest_feed"}
+DAILY = {"source_listings"}
 EXPECTED_GRAPH = {
     "raw_listing": ("ingest", []),
     "papers": ("snapshot", ["raw_listing"]),
@@ -33,6 +34,7 @@ EXPECTED_GRAPH = {
     "warehouse/keyword_trends": ("warehouse", ["paper_keywords"]),
     "warehouse/related_papers": ("warehouse", ["warehouse/listings", "warehouse/papers"]),
     "warehouse/search_index": ("warehouse", ["warehouse/listings", "warehouse/papers"]),
+    "source_listings": ("sources", []),
     "digest_mail": ("reports", ["snapshot_report"]),
     "digest_feed": ("reports", ["snapshot_report"]),
     "trend_report": ("reports", WAREHOUSE),
@@ -81,17 +83,26 @@ def test_every_asset_is_documented_owned_kinded_and_versioned():
         if name in UNPARTITIONED:
             assert node.partitions_def is None, name
             assert node.automation_condition is not None, name
+        elif name in DAILY:
+            assert isinstance(node.partitions_def, dg.DailyPartitionsDefinition), name
         else:
             assert node.partitions_def is not None and node.partitions_def.name == "snapshots", name
 
 
 def test_checks_sensors_schedule_and_jobs_are_defined():
     checks = {key.name for key in _graph().asset_check_keys}
-    assert checks == {"non_empty", "unique_paper_id", "no_empty_titles", "ranks_contiguous"}
+    assert checks == {
+        "non_empty",
+        "unique_paper_id",
+        "no_empty_titles",
+        "ranks_contiguous",
+        "raw_listing_freshness",
+    }
     for sensor in ("landing_sensor", "report_automation"):
         assert defs.resolve_sensor_def(sensor).default_status == dg.DefaultSensorStatus.RUNNING
     schedule = defs.resolve_schedule_def("daily_digest")
     assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
     assert schedule.cron_schedule == "0 7 * * *"
-    for job in ("snapshot_job", "digest_job", "trends_job"):
+    assert {s.name for s in defs.schedules} == {"daily_digest", "daily_fetch", "hourly_freshness"}
+    for job in ("snapshot_job", "digest_job", "trends_job", "fetch_job", "freshness_job"):
         assert defs.resolve_job_def(job) is not None

@@ -4,6 +4,7 @@ import hashlib
 
 import dagster as dg
 
+from assets.jobs import snapshot_job
 from assets.resources import PaperlakeResource
 from pipeline import warehouse
 from pipeline.definitions import defs
@@ -16,12 +17,15 @@ def _all_assets_and_checks():
     return [*assets_defs, *defs.asset_checks]
 
 
-def _materialize(instance, landing_file: str, *, raise_on_error: bool = True):
-    instance.add_dynamic_partitions("snapshots", [SNAPSHOT])
+def _materialize(instance, landing_file: str, *, raise_on_error: bool = True, key: str = SNAPSHOT):
+    """Every asset of a snapshot (what snapshot_job runs), in process."""
+    if not instance.has_dynamic_partition("snapshots", key):
+        instance.add_dynamic_partitions("snapshots", [key])
     return dg.materialize(
         _all_assets_and_checks(),
+        selection=snapshot_job.selection,
         instance=instance,
-        partition_key=SNAPSHOT,
+        partition_key=key,
         resources={"paperlake": PaperlakeResource()},
         run_config={"ops": {"raw_listing": {"config": {"landing_file": landing_file}}}},
         raise_on_error=raise_on_error,
@@ -30,7 +34,7 @@ def _materialize(instance, landing_file: str, *, raise_on_error: bool = True):
 
 def _data_versions(instance) -> dict[str, str]:
     versions = {}
-    for key in defs.resolve_asset_graph().get_all_asset_keys():
+    for key in snapshot_job.selection.resolve(defs.resolve_asset_graph()):
         event = instance.get_latest_materialization_event(key)
         versions[key.to_user_string()] = event.asset_materialization.tags["dagster/data_version"]
     return versions
@@ -101,14 +105,6 @@ def test_a_bad_redrop_leaves_stored_snapshots_intact_and_others_keep_flowing(
 
     later = "hf-trending-2026-11-27"
     (home.landing / f"{later}.txt").write_bytes(sample_bytes.replace(b"Codebook", b"Codex"))
-    instance.add_dynamic_partitions("snapshots", [later])
-    result = dg.materialize(
-        _all_assets_and_checks(),
-        instance=instance,
-        partition_key=later,
-        resources={"paperlake": PaperlakeResource()},
-        run_config={"ops": {"raw_listing": {"config": {"landing_file": f"{later}.txt"}}}},
-    )
-    assert result.success
+    assert _materialize(instance, f"{later}.txt", key=later).success
     with warehouse.session(home, read_only=True) as con:
         assert con.execute("SELECT count(*) FROM snapshots").fetchone()[0] == 2

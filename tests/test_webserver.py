@@ -88,6 +88,7 @@ def test_ui_serves_assets_sensor_and_schedule(webserver):
     assert all(node["description"] for node in assets.values())
     unpartitioned = {name for name, node in assets.items() if not node["isPartitioned"]}
     assert unpartitioned == {"trend_report", "digest_feed"}
+    assert assets["source_listings"]["isPartitioned"]
     assert assets["papers"]["groupName"] == "snapshot"
     [repository] = data["repositoriesOrError"]["nodes"]
     assert {(s["name"], s["sensorState"]["status"]) for s in repository["sensors"]} == {
@@ -97,4 +98,8 @@ def test_ui_serves_assets_sensor_and_schedule(webserver):
     assert {
         (s["name"], s["cronSchedule"], s["scheduleState"]["status"])
         for s in repository["schedules"]
-    } == {("daily_digest", "0 7 * * *", "RUNNING")}
+    } == {
+        ("daily_digest", "0 7 * * *", "RUNNING"),
+        ("daily_fetch", "0 6 * * *", "RUNNING"),
+        ("hourly_freshness", "0 * * * *", "RUNNING"),
+    }

@@ -131,3 +131,15 @@ CREATE TABLE IF NOT EXISTS artifact_versions (
     path          VARCHAR NOT NULL,
     is_current    BOOLEAN NOT NULL
 );
+
+-- Every fetch of a configured source for a day: new (a listing landed), unchanged (304 or the
+-- same bytes), empty (nothing listed that day) or failed, with what happened.
+CREATE TABLE IF NOT EXISTS fetches (
+    source        VARCHAR NOT NULL,
+    day           DATE NOT NULL,
+    status        VARCHAR NOT NULL,
+    message       VARCHAR NOT NULL,
+    requests      INTEGER NOT NULL,
+    landed_file   VARCHAR,
+    fetched_at    TIMESTAMPTZ NOT NULL
+);

@@ -89,6 +89,7 @@ class Digest:
     falling: list[Mover] = field(default_factory=list)
     code_history: list[tuple[date, float]] = field(default_factory=list)
     top_keywords: list[tuple[str, int]] = field(default_factory=list)
+    quiet_fetches: list[tuple[date, str, str]] = field(default_factory=list)
 
     @property
     def code_share(self) -> float:
@@ -140,6 +141,9 @@ def load_digest(con: duckdb.DuckDBPyConnection, snapshot_id: str, top_n: int = T
         top_keywords=[
             tuple(row)
             for row in run_query(con, "digest_keywords", snapshot_id=snapshot_id, limit=12)
+        ],
+        quiet_fetches=[
+            tuple(row) for row in run_query(con, "quiet_fetches", snapshot_id=snapshot_id)
         ],
     )
 
