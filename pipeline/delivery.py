@@ -5,6 +5,7 @@ Settings (all optional; without ``PAPERLAKE_SMTP_HOST`` nothing is sent):
     PAPERLAKE_SMTP_HOST       SMTP server
     PAPERLAKE_SMTP_PORT       default 587 with STARTTLS, else 25
     PAPERLAKE_SMTP_STARTTLS   "true"/"false", default true
+    PAPERLAKE_SMTP_CAFILE     CA bundle to verify the server with (default: the system's)
     PAPERLAKE_SMTP_USER       login name (no login without it)
     PAPERLAKE_SMTP_PASSWORD   its password (read from the environment only, never logged)
     PAPERLAKE_MAIL_FROM       sender address, default paperlake@<host name>
@@ -38,6 +39,7 @@ class MailSettings:
     recipients: tuple[str, ...]
     user: str | None = None
     password: str | None = field(default=None, repr=False)
+    cafile: str | None = None
     timeout: float = 30.0
 
     @classmethod
@@ -66,6 +68,7 @@ class MailSettings:
             recipients=recipients,
             user=env.get("PAPERLAKE_SMTP_USER", "").strip() or None,
             password=env.get("PAPERLAKE_SMTP_PASSWORD") or None,
+            cafile=env.get("PAPERLAKE_SMTP_CAFILE", "").strip() or None,
         )
 
     def describe(self) -> dict[str, object]:
@@ -96,7 +99,7 @@ def send(settings: MailSettings, message: EmailMessage) -> None:
     with smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout) as smtp:
         smtp.ehlo()
         if settings.starttls:
-            smtp.starttls(context=ssl.create_default_context())
+            smtp.starttls(context=ssl.create_default_context(cafile=settings.cafile))
             smtp.ehlo()
         if settings.user:
             smtp.login(settings.user, settings.password or "")

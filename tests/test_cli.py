@@ -25,18 +25,39 @@ def _run(home: Path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_ingest_then_query(tmp_path, monkeypatch):
-    home = tmp_path / "home"
-    image = tmp_path / "screenshot.png"
+@pytest.fixture(scope="module")
+def ingested(tmp_path_factory) -> tuple[Path, Path, subprocess.CompletedProcess]:
+    """A home into which `paperlake ingest` took the sample and rejected an image."""
+    folder = tmp_path_factory.mktemp("cli")
+    home, image = folder / "home", folder / "screenshot.png"
     image.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+    return home, image, _run(home, "ingest", str(SAMPLE_DUMP), str(image))
 
-    ingest = _run(home, "ingest", str(SAMPLE_DUMP), str(image))
 
+def _instance_view(home: Path, monkeypatch) -> tuple[list[str], list[tuple[str, str]]]:
+    """Partitions and (job, status) of the runs in a home's Dagster instance."""
+    monkeypatch.setenv("PAPERLAKE_HOME", str(home))
+    monkeypatch.setenv("DAGSTER_HOME", str(REPO_ROOT))
+    with dg.DagsterInstance.get() as instance:
+        runs = sorted((run.job_name, run.status.value) for run in instance.get_runs())
+        return instance.get_dynamic_partitions("snapshots"), runs
+
+
+def test_ingest_reports_each_file_and_fails_for_a_rejected_one(ingested, monkeypatch):
+    home, image, ingest = ingested
     assert ingest.returncode == 1, ingest.stderr
     assert "snapshot hf-trending-2026-11-26, 248 papers" in ingest.stdout
     rejected = [line for line in ingest.stderr.splitlines() if line.startswith("rejected")]
     assert rejected == [f"rejected {image}: binary file (a PNG image), not a text dump"]
+    # the runs were recorded in this home's Dagster instance, where the UI reads them
+    assert _instance_view(home, monkeypatch) == (
+        ["hf-trending-2026-11-26", "screenshot"],
+        [("snapshot_job", "FAILURE"), ("snapshot_job", "SUCCESS"), ("trends_job", "SUCCESS")],
+    )
 
+
+def test_sql_in_every_format(ingested):
+    home, _, _ = ingested
     as_json = _run(
         home,
         "sql",
@@ -45,42 +66,21 @@ def test_ingest_then_query(tmp_path, monkeypatch):
         "SELECT rank, title FROM latest_papers ORDER BY rank LIMIT 2",
     )
     assert as_json.returncode == 0, as_json.stderr
-    rows = json.loads(as_json.stdout)
-    assert rows[0] == {
+    assert json.loads(as_json.stdout)[0] == {
         "rank": 1,
         "title": "Codebook Features: Sparse and Discrete Interpretability for Neural Networks",
     }
-
     as_csv = _run(home, "sql", "--format", "csv", "SELECT snapshot_id, n_papers FROM snapshots")
     assert list(csv.DictReader(io.StringIO(as_csv.stdout))) == [
         {"snapshot_id": "hf-trending-2026-11-26", "n_papers": "248"}
     ]
-
-    as_table = _run(home, "sql", "SELECT count(*) AS n FROM papers")
-    assert "248" in as_table.stdout
-
+    assert "248" in _run(home, "sql", "SELECT count(*) AS n FROM papers").stdout
     broken = _run(home, "sql", "SELECT * FROM no_such_table")
     assert broken.returncode != 0 and "no_such_table" in broken.stderr
 
-    # the runs were recorded in this home's Dagster instance, where the UI reads them
-    monkeypatch.setenv("PAPERLAKE_HOME", str(home))
-    monkeypatch.setenv("DAGSTER_HOME", str(REPO_ROOT))
-    with dg.DagsterInstance.get() as instance:
-        runs = sorted((run.job_name, run.status.value) for run in instance.get_runs())
-        assert runs == [
-            ("snapshot_job", "FAILURE"),
-            ("snapshot_job", "SUCCESS"),
-            ("trends_job", "SUCCESS"),
-        ]
-        assert instance.get_dynamic_partitions("snapshots") == [
-            "hf-trending-2026-11-26",
-            "screenshot",
-        ]
 
-
-def test_interactive_shell_answers_queries(tmp_path):
-    home = tmp_path / "home"
-    assert _run(home, "ingest", str(SAMPLE_DUMP)).returncode == 0
+def test_interactive_shell_answers_queries(ingested):
+    home, _, _ = ingested
     env = {**os.environ, "PAPERLAKE_HOME": str(home)}
     shell = subprocess.run(
         [PAPERLAKE, "sql"],
@@ -95,21 +95,24 @@ def test_interactive_shell_answers_queries(tmp_path):
     assert "latest_papers" in shell.stdout
 
 
-def _partitions_and_runs(home: Path, monkeypatch) -> tuple[list[str], int]:
-    monkeypatch.setenv("PAPERLAKE_HOME", str(home))
-    monkeypatch.setenv("DAGSTER_HOME", str(REPO_ROOT))
-    with dg.DagsterInstance.get() as instance:
-        return instance.get_dynamic_partitions("snapshots"), len(instance.get_runs())
+def test_search_from_the_command_line(ingested):
+    home, _, _ = ingested
+    found = _run(home, "search", "grokking", "--limit", "3", "--format", "json")
+    assert found.returncode == 0, found.stderr
+    assert all("grokking" in row["title"].lower() for row in json.loads(found.stdout))
 
 
-def test_two_homes_never_share_partitions_or_runs(tmp_path, monkeypatch):
-    first, second = tmp_path / "one", tmp_path / "two"
+def test_two_homes_never_share_partitions_or_runs(ingested, tmp_path, monkeypatch):
+    first, _, _ = ingested
+    second = tmp_path / "two"
     other = tmp_path / "other-2026-11-25.txt"
     other.write_bytes(b"\n".join(SAMPLE_DUMP.read_bytes().split(b"\n")[:10]))
-    assert _run(first, "ingest", str(SAMPLE_DUMP)).returncode == 0
     assert _run(second, "ingest", str(other)).returncode == 0
-    # each home: one snapshot_job run and one trends_job run
-    assert _partitions_and_runs(first, monkeypatch) == (["hf-trending-2026-11-26"], 2)
-    assert _partitions_and_runs(second, monkeypatch) == (["other-2026-11-25"], 2)
+    assert _instance_view(second, monkeypatch) == (
+        ["other-2026-11-25"],
+        [("snapshot_job", "SUCCESS"), ("trends_job", "SUCCESS")],
+    )
+    assert "other-2026-11-25" not in _instance_view(first, monkeypatch)[0]
     count = "SELECT count(*) AS n FROM papers"
     assert json.loads(_run(second, "sql", "--format", "json", count).stdout) == [{"n": 4}]
+    assert json.loads(_run(first, "sql", "--format", "json", count).stdout) == [{"n": 248}]

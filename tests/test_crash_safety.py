@@ -55,7 +55,7 @@ def _step_running_when_killed(home: Home, monkeypatch) -> str:
 
 def test_killed_runs_leave_nothing_partial_and_rerunning_converges(tmp_path, monkeypatch):
     dump = tmp_path / "hf-trending-2026-11-26.txt"
-    dump.write_bytes(listing(sample_papers()[:150]))
+    dump.write_bytes(listing(sample_papers()[:60]))
 
     baseline_home = Home(tmp_path / "baseline")
     started = time.monotonic()

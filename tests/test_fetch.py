@@ -215,19 +215,19 @@ def test_offline_by_default(home, instance):
 
 
 def _week(server) -> list[date]:
-    """A past week: Monday to Thursday bring new listings, Friday repeats Thursday's papers, the
-    weekend lists nothing; every day after it, up to today, lists nothing either."""
+    """A past week: Monday to Wednesday bring new listings, Thursday repeats Wednesday's papers,
+    Friday to Sunday list nothing; every day after it, up to today, lists nothing either."""
     papers = sample_papers()
     week = [date(2026, 11, 16) + timedelta(days=i) for i in range(7)]
-    for i, day in enumerate(week[:5]):
-        start = min(i, 3) * 10
+    for i, day in enumerate(week[:4]):
+        start = min(i, 2) * 10
         chosen = papers[start : start + 40]
         entries = [
             {"paper": {"id": f"2311.{start + n:05d}", "title": t, "summary": a}}
             for n, (t, a) in enumerate(chosen)
         ]
         server.answer(f"/daily/{day}", {"body": json.dumps(entries).encode()})
-    quiet = week[5]
+    quiet = week[4]
     while quiet <= datetime.now(UTC).date():
         server.answer(f"/daily/{quiet}", {"body": b"[]"})
         quiet += timedelta(days=1)
@@ -249,13 +249,13 @@ def test_a_week_backfill_lands_each_new_day_once(home, server):
     with warehouse.session(home, read_only=True) as con:
         snapshots = con.execute("SELECT snapshot_id FROM snapshots ORDER BY 1").fetchall()
         statuses = dict(con.execute("SELECT day, status FROM fetches").fetchall())
-        friday = digest.load_digest(con, f"hf-daily-{week[4]}")
-    assert [s for (s,) in snapshots] == [f"hf-daily-{day}" for day in week[:5]]
-    assert [statuses[day] for day in week] == ["new"] * 5 + ["empty"] * 2
-    assert friday.nothing_new, "Friday repeats Thursday: a snapshot with no new papers"
+        thursday = digest.load_digest(con, f"hf-daily-{week[3]}")
+    assert [s for (s,) in snapshots] == [f"hf-daily-{day}" for day in week[:4]]
+    assert [statuses[day] for day in week] == ["new"] * 4 + ["empty"] * 3
+    assert thursday.nothing_new, "Thursday repeats Wednesday: a snapshot with no new papers"
     latest = (home.reports / "snapshot_report" / "latest.md").read_text()
     assert "No new papers in this snapshot" in latest
-    assert f"Nothing new on {week[6]}" in latest and f"Nothing new on {week[5]}" in latest
+    assert f"Nothing new on {week[6]}" in latest and f"Nothing new on {week[4]}" in latest
 
     requests = len(server.requests)
     rerun = runner.invoke(main, ["fetch", "--since", str(week[0])], env=env)

@@ -3,6 +3,8 @@
 import email
 import email.policy
 import socket
+import ssl
+import subprocess
 
 import dagster as dg
 import pytest
@@ -22,9 +24,11 @@ class Inbox:
     def __init__(self) -> None:
         self.messages: list[tuple[list[str], bytes]] = []
         self.logins: list[tuple[str, str]] = []
+        self.encrypted: list[bool] = []
 
     async def handle_DATA(self, server, session, envelope):
         self.messages.append((list(envelope.rcpt_tos), envelope.original_content))
+        self.encrypted.append(session.ssl is not None)
         return "250 OK"
 
     def authenticate(self, server, session, envelope, mechanism, auth_data):
@@ -41,29 +45,42 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def smtp(monkeypatch):
-    inbox = Inbox()
-    port = _free_port()
-    controller = Controller(
-        inbox,
-        hostname="127.0.0.1",
-        port=port,
-        authenticator=inbox.authenticate,
-        auth_require_tls=False,
-    )
-    controller.start()
-    for name, value in {
-        "PAPERLAKE_SMTP_HOST": "127.0.0.1",
-        "PAPERLAKE_SMTP_PORT": str(port),
-        "PAPERLAKE_SMTP_STARTTLS": "false",
-        "PAPERLAKE_SMTP_USER": "digest-bot",
-        "PAPERLAKE_SMTP_PASSWORD": PASSWORD,
-        "PAPERLAKE_MAIL_FROM": "digest@paperlake.test",
-        "PAPERLAKE_MAIL_TO": "ada@example.org, alan@example.org",
-    }.items():
-        monkeypatch.setenv(name, value)
-    yield inbox
-    controller.stop()
+def smtp_factory(monkeypatch):
+    """Starts a real SMTP server on loopback (extra options: TLS) and points the settings at it."""
+    controllers = []
+
+    def start(**options) -> Inbox:
+        inbox = Inbox()
+        port = _free_port()
+        controller = Controller(
+            inbox,
+            hostname="127.0.0.1",
+            port=port,
+            authenticator=inbox.authenticate,
+            **({"auth_require_tls": False} | options),
+        )
+        controller.start()
+        controllers.append(controller)
+        for name, value in {
+            "PAPERLAKE_SMTP_HOST": "127.0.0.1",
+            "PAPERLAKE_SMTP_PORT": str(port),
+            "PAPERLAKE_SMTP_STARTTLS": "false",
+            "PAPERLAKE_SMTP_USER": "digest-bot",
+            "PAPERLAKE_SMTP_PASSWORD": PASSWORD,
+            "PAPERLAKE_MAIL_FROM": "digest@paperlake.test",
+            "PAPERLAKE_MAIL_TO": "ada@example.org, alan@example.org",
+        }.items():
+            monkeypatch.setenv(name, value)
+        return inbox
+
+    yield start
+    for controller in controllers:
+        controller.stop()
+
+
+@pytest.fixture
+def smtp(smtp_factory):
+    return smtp_factory()
 
 
 def _mail(instance) -> dg.ExecuteInProcessResult:
@@ -131,3 +148,47 @@ def test_without_mail_settings_nothing_is_sent(home, instance, sample_bytes):
     result = _mail(instance)
     assert result.success
     assert _status(result).startswith("mail not configured")
+
+
+@pytest.fixture
+def tls_files(tmp_path):
+    """A self-signed certificate for 127.0.0.1, made with openssl."""
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return key, cert
+
+
+def test_starttls_and_login_over_tls(
+    home, instance, smtp_factory, tls_files, sample_bytes, monkeypatch
+):
+    key, cert = tls_files
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    inbox = smtp_factory(tls_context=context, require_starttls=True, auth_require_tls=True)
+    monkeypatch.setenv("PAPERLAKE_SMTP_STARTTLS", "true")
+    monkeypatch.setenv("PAPERLAKE_SMTP_CAFILE", str(cert))
+    assert materialize_snapshot(instance, home, KEY, sample_bytes).success
+    assert _mail(instance).success
+    assert len(inbox.messages) == 1 and inbox.logins == [("digest-bot", PASSWORD)]
+    assert inbox.encrypted == [True]
