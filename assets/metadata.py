@@ -39,8 +39,8 @@ def _cell(value: Any) -> str:
     return text if len(text) <= 80 else text[:79] + "…"
 
 
-def artifact_metadata(version: ArtifactVersion, table: pa.Table | None = None) -> dict[str, Any]:
-    """Path, version and lineage of a stored artifact, plus row count and schema of a table."""
+def artifact_metadata(version: ArtifactVersion, schema: pa.Schema | None = None) -> dict[str, Any]:
+    """Path, version and lineage of a stored artifact, plus row count and a table's schema."""
     metadata: dict[str, Any] = {
         "path": dg.MetadataValue.path(version.path),
         "version": version.version,
@@ -48,6 +48,6 @@ def artifact_metadata(version: ArtifactVersion, table: pa.Table | None = None) -
     }
     if version.rows is not None:
         metadata["dagster/row_count"] = version.rows
-    if table is not None:
-        metadata["dagster/column_schema"] = column_schema(table.schema)
+    if schema is not None:
+        metadata["dagster/column_schema"] = column_schema(schema)
     return metadata

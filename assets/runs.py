@@ -12,21 +12,21 @@ from pathlib import Path
 
 import dagster as dg
 
+from assets.executors import profile
 from assets.schedules import latest_snapshot
 from pipeline.home import REPO_ROOT, Home
 from pipeline.ingest import RAW_ARTIFACT
 from pipeline.landing import land, snapshot_key
 
-PROFILE_ENV = "PAPERLAKE_PROFILE"
 TRIGGER_TAG, PID_TAG, HOST_TAG = "paperlake/trigger", "paperlake/pid", "paperlake/host"
 
 
 def use_project_instance() -> None:
     """Point ``DAGSTER_HOME`` at the project's ``dagster.yaml`` (or the selected profile's)."""
-    profile = os.environ.get(PROFILE_ENV, "").strip()
-    folder = REPO_ROOT / "deploy" / profile if profile else REPO_ROOT
+    name = profile()
+    folder = REPO_ROOT if name == "embedded" else REPO_ROOT / "deploy" / name
     if not (folder / "dagster.yaml").exists():
-        raise RuntimeError(f"no dagster.yaml for profile {profile!r} in {folder}")
+        raise RuntimeError(f"no dagster.yaml for profile {name!r} in {folder}")
     os.environ["DAGSTER_HOME"] = str(folder)
 
 

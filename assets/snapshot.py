@@ -1,18 +1,21 @@
 """Per-snapshot artifacts: the archived raw dump and the Parquet tables derived from it."""
 
+import mmap
 from datetime import date
 from pathlib import Path
 
 import dagster as dg
-import pyarrow as pa
+import pyarrow.parquet as pq
 
 from assets.metadata import artifact_metadata, preview
 from assets.partitions import snapshots
 from assets.resources import PaperlakeResource
 from pipeline import formats, keyphrases, links
 from pipeline.artifacts import ArtifactVersion
-from pipeline.formats import ParseError, parse_dump
+from pipeline.batches import map_parquet, parse_dump_batches
+from pipeline.formats import ParseError
 from pipeline.ingest import RAW_ARTIFACT, archive_snapshot
+from pipeline.schemas import PAPER_KEYWORDS, PAPER_LINKS, PAPERS
 from pipeline.snapshots import with_snapshot_id
 
 OWNERS = ["team:paperlake"]
@@ -82,19 +85,23 @@ def papers(context: dg.AssetExecutionContext, paperlake: PaperlakeResource) -> d
     abstract, arXiv id, a `truncated` flag and the optional card facts."""
     key = context.partition_key
     raw = paperlake.store.require(RAW_ARTIFACT, key)
-    try:
-        parsed = parse_dump(Path(raw.path).read_bytes(), raw.extra["source_name"])
-    except ParseError as error:
-        raise dg.Failure(description=f"archived dump no longer parses: {error}") from None
-    table = with_snapshot_id(parsed.papers, key)
-    version = paperlake.store.put_table(
-        "papers",
-        key,
-        table,
-        code_version=formats.CODE_VERSION,
-        upstream={RAW_ARTIFACT: raw.version},
-    )
-    return _table_result(version, table, ["rank", "paper_id", "title", "truncated"])
+    with (
+        open(raw.path, "rb") as handle,
+        mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data,
+    ):
+        try:
+            _, batches = parse_dump_batches(data, raw.extra["source_name"])
+            version = paperlake.store.put_batches(
+                "papers",
+                key,
+                (with_snapshot_id(batch, key) for batch in batches),
+                PAPERS,
+                code_version=formats.CODE_VERSION,
+                upstream={RAW_ARTIFACT: raw.version},
+            )
+        except ParseError as error:
+            raise dg.Failure(description=f"archived dump does not parse: {error}") from None
+    return _table_result(version, ["rank", "paper_id", "title", "truncated"])
 
 
 @dg.asset(
@@ -112,15 +119,15 @@ def paper_keywords(
     "neural networks" and "neural network" are one keyphrase) and the form as written."""
     key = context.partition_key
     source = paperlake.store.require("papers", key)
-    table = keyphrases.keyphrase_table(paperlake.store.read_table("papers", key))
-    version = paperlake.store.put_table(
+    version = paperlake.store.put_batches(
         "paper_keywords",
         key,
-        table,
+        map_parquet(keyphrases.keyphrase_table, Path(source.path)),
+        PAPER_KEYWORDS,
         code_version=keyphrases.CODE_VERSION,
         upstream={"papers": source.version},
     )
-    return _table_result(version, table, ["paper_id", "rank", "display", "score"])
+    return _table_result(version, ["paper_id", "rank", "display", "score"])
 
 
 @dg.asset(
@@ -138,23 +145,32 @@ def paper_links(
     (code, project_page, dataset, demo, paper, shortener, other) and owner/repo for code hosts."""
     key = context.partition_key
     source = paperlake.store.require("papers", key)
-    table = links.link_table(paperlake.store.read_table("papers", key))
-    version = paperlake.store.put_table(
+    version = paperlake.store.put_batches(
         "paper_links",
         key,
-        table,
+        map_parquet(links.link_table, Path(source.path)),
+        PAPER_LINKS,
         code_version=links.CODE_VERSION,
         upstream={"papers": source.version},
     )
-    return _table_result(version, table, ["paper_id", "kind", "url"])
+    return _table_result(version, ["paper_id", "kind", "url"])
 
 
-def _table_result(
-    version: ArtifactVersion, table: pa.Table, preview_columns: list[str]
-) -> dg.MaterializeResult:
+def _table_result(version: ArtifactVersion, preview_columns: list[str]) -> dg.MaterializeResult:
+    """A stored table's version and metadata, previewing its first rows (read from disk, so a
+    table of any size costs the same)."""
+    stored = pq.ParquetFile(version.path)
+    head = (
+        stored.read_row_group(0, columns=preview_columns)
+        if stored.num_row_groups
+        else stored.schema_arrow.empty_table().select(preview_columns)
+    )
     return dg.MaterializeResult(
         data_version=dg.DataVersion(version.version),
-        metadata={**artifact_metadata(version, table), "preview": preview(table, preview_columns)},
+        metadata={
+            **artifact_metadata(version, stored.schema_arrow),
+            "preview": preview(head, preview_columns),
+        },
     )
 
 

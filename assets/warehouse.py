@@ -12,6 +12,7 @@ from assets.resources import PaperlakeResource
 from assets.snapshot import OWNERS, observed_date, paper_keywords, paper_links, papers, raw_listing
 from pipeline import related, search, warehouse
 from pipeline.ingest import RAW_ARTIFACT
+from pipeline.lake import lake_location
 from pipeline.snapshots import SnapshotInfo, snapshot_record
 
 WAREHOUSE_POOL = "warehouse_writer"
@@ -103,7 +104,7 @@ def warehouse_tables(
                 "dagster/partition_row_count": counts[table],
                 "dagster/row_count": counts[f"{table}_total"],
                 "dagster/column_schema": schemas[table],
-                "catalog": dg.MetadataValue.path(str(paperlake.paths.catalog)),
+                "catalog": lake_location(paperlake.paths).describe(),
             },
         )
 
@@ -161,6 +162,7 @@ def related_papers(
             terms_per_paper=related.TERMS_PER_PAPER,
             neighbours=related.NEIGHBOURS,
             common_share=related.COMMON_SHARE,
+            max_postings=related.MAX_POSTINGS,
         )
         edges, total = con.execute(
             "SELECT count(*) FILTER (WHERE snapshot_id = ?), count(*) FROM related_papers", [key]

@@ -12,13 +12,22 @@ from __future__ import annotations
 
 import argparse
 import json
+import mmap
+import os
 import platform
 import statistics
 import tempfile
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pipeline.home import Home
 
 OUT = Path(__file__).parent / "out"
 
@@ -212,10 +221,424 @@ def bench_keyphrases(args: argparse.Namespace) -> list[Result]:
     return results
 
 
+class PeakMemory:
+    """Peak resident memory of this process and all its descendants (worker processes
+    included), sampled from /proc every ``interval`` seconds while the block runs."""
+
+    def __init__(self, interval: float = 0.05) -> None:
+        self.interval = interval
+        self.peak = 0
+        self._stop = threading.Event()
+
+    def __enter__(self) -> PeakMemory:
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, _tree_rss(os.getpid()))
+            self._stop.wait(self.interval)
+
+
+def _tree_rss(root: int) -> int:
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    tree, frontier = {root}, [root]
+    while frontier:
+        pid = frontier.pop()
+        children = [child for child, parent in parents.items() if parent == pid]
+        tree.update(children)
+        frontier.extend(children)
+    total = 0
+    for pid in tree:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1]) * 1024
+    return total
+
+
+def _cached_listing(papers: int, seed: int) -> Path:
+    """A generated listing dump, written once and kept in ``benchmarks/out/corpus``."""
+    from benchmarks.corpus import write_listing
+
+    folder = OUT / "corpus"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"listing-{papers}-seed{seed}.txt"
+    if not path.exists():
+        print(f"generating {papers:,} papers into {path} (once)", flush=True)
+        write_listing(path.with_suffix(".part"), papers, seed=seed).rename(path)
+    return path
+
+
+def process_dump(dump: Path, store_root: Path, workers: int) -> dict[str, float]:
+    """What the papers, paper_keywords and paper_links assets do for one snapshot, without
+    Dagster: parse in batches, keyphrases and links per row group, three Parquet artifacts.
+    Returns the rows of each table and each step's seconds."""
+    from pipeline import keyphrases, links
+    from pipeline.artifacts import ArtifactStore
+    from pipeline.batches import map_parquet, parse_dump_batches
+    from pipeline.schemas import PAPER_KEYWORDS, PAPER_LINKS, PAPERS
+    from pipeline.snapshots import with_snapshot_id
+
+    store = ArtifactStore(store_root)
+    figures: dict[str, float] = {}
+    start = time.perf_counter()
+    with dump.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        _, batches = parse_dump_batches(data, dump.name, workers=workers)
+        papers = store.put_batches(
+            "papers",
+            "bench",
+            (with_snapshot_id(b, "bench") for b in batches),
+            PAPERS,
+            code_version="bench",
+        )
+    figures["parse s"] = time.perf_counter() - start
+    source = Path(papers.path)
+    for name, fn, schema in (
+        ("keyphrases", keyphrases.keyphrase_table, PAPER_KEYWORDS),
+        ("links", links.link_table, PAPER_LINKS),
+    ):
+        start = time.perf_counter()
+        stored = store.put_batches(
+            name, "bench", map_parquet(fn, source, workers=workers), schema, code_version="bench"
+        )
+        figures[f"{name} s"] = time.perf_counter() - start
+        figures[f"{name} rows"] = stored.rows or 0
+    figures["papers rows"] = papers.rows or 0
+    return figures
+
+
+def bench_throughput(args: argparse.Namespace) -> list[Result]:
+    """Goal 1: parse + keyphrases + links + Parquet for a large generated dump, streaming."""
+    from benchmarks.corpus import Generator
+
+    dump = _cached_listing(args.throughput_papers, seed=0)
+    megabytes = dump.stat().st_size / 1e6
+    workers = _cpu_count()
+    runs, peaks, counts = [], [], {}
+    for _ in range(args.repeat):
+        with tempfile.TemporaryDirectory() as tmp, PeakMemory() as memory:
+            start = time.perf_counter()
+            counts = process_dump(dump, Path(tmp), workers)
+            runs.append(time.perf_counter() - start)
+        peaks.append(memory.peak / 1e9)
+    seconds, peak = statistics.median(runs), max(peaks)
+    sample = [f"{p.title}\n{p.abstract}" for p in Generator(seed=12).papers(args.peer_docs)]
+    peer_speed = {}
+    for name, extract in (("YAKE", _yake), ("scikit-learn TF-IDF 1-3", _tfidf)):
+        peer_seconds, _ = median_time(lambda ex=extract: ex(sample), args.repeat)
+        peer_speed[name] = len(sample) / peer_seconds
+    docs_per_second = args.throughput_papers / seconds
+    scale = args.throughput_papers / 1_000_000
+    return [
+        Result(
+            "throughput",
+            f"{args.throughput_papers:,} papers: parse + keyphrases + links + Parquet",
+            seconds,
+            "s",
+            f"≤ {60 * scale:,.0f} s",
+            seconds <= 60 * scale,
+            f"{workers} worker processes, runs {_fmt(runs)} s; steps of the last run: parse "
+            f"{counts['parse s']:.0f} s, keyphrases {counts['keyphrases s']:.0f} s, links "
+            f"{counts['links s']:.0f} s; {counts['keyphrases rows']:,.0f} keyphrase rows, "
+            f"{counts['links rows']:,.0f} link rows",
+        ),
+        Result(
+            "throughput",
+            "peak memory (process tree RSS)",
+            peak,
+            "GB",
+            "≤ 3 GB",
+            peak <= 3,
+            f"per run {_fmt(peaks)} GB, sampled every 50 ms",
+        ),
+        Result(
+            "throughput",
+            "speed",
+            docs_per_second,
+            "docs/s",
+            note=f"{megabytes / seconds:,.1f} MB/s of {megabytes:,.0f} MB; "
+            + ", ".join(f"{docs_per_second / v:,.0f}x {n}" for n, v in peer_speed.items())
+            + f" (peers on {len(sample):,} of the same kind of abstracts, same run)",
+        ),
+    ]
+
+
+@contextmanager
+def _paperlake_home(root: Path) -> Iterator[Home]:
+    """Point paperlake (and its Dagster instance) at the home ``root`` while the block runs."""
+    from pipeline.home import HOME_ENV, Home
+
+    previous = os.environ.get(HOME_ENV)
+    os.environ[HOME_ENV] = str(root)
+    try:
+        yield Home(root).ensure()
+    finally:
+        if previous is None:
+            os.environ.pop(HOME_ENV, None)
+        else:
+            os.environ[HOME_ENV] = previous
+
+
+def _ingest(paths: list[Path], home: Home) -> float:
+    """``paperlake ingest PATHS`` in this process; returns the wall time, failing loudly."""
+    from assets.runs import ingest_files
+
+    start = time.perf_counter()
+    outcomes = ingest_files(paths, home)
+    seconds = time.perf_counter() - start
+    failed = [o.message for o in outcomes if not o.ok]
+    if failed:
+        raise RuntimeError("ingest failed: " + "; ".join(failed))
+    return seconds
+
+
+def _noop_run_seconds(home: Home, repeat: int) -> tuple[float, list[float]]:
+    """Dagster's fixed cost: an in-process run of one asset that does nothing, recorded in the
+    project's instance like every ingest run."""
+    import dagster as dg
+
+    from assets.runs import instance
+
+    @dg.asset
+    def noop() -> None:
+        """Does nothing."""
+
+    with instance() as dagster_instance:
+        return median_time(lambda: dg.materialize([noop], instance=dagster_instance), repeat)
+
+
+def _big_home(papers: int) -> tuple[Path, float | None]:
+    """A home holding one ``papers``-paper snapshot, built once through ``paperlake ingest`` and
+    kept in ``benchmarks/out/homes`` (returns the build time when it was built now)."""
+    root = OUT / "homes" / f"history-{papers}"
+    done = root / ".complete"
+    if done.exists():
+        return root, None
+    import shutil
+
+    shutil.rmtree(root, ignore_errors=True)
+    dump = _cached_listing(papers, seed=0)
+    with tempfile.TemporaryDirectory() as tmp, _paperlake_home(root) as home:
+        named = Path(tmp) / "hf-trending-2026-01-01.txt"
+        named.symlink_to(dump.resolve())
+        print(f"building a {papers:,}-paper warehouse in {root} (once)", flush=True)
+        seconds = _ingest([named], home)
+    done.write_text(f"{seconds:.1f}\n")
+    return root, seconds
+
+
+def _daily_dumps(folder: Path, days: int) -> list[Path]:
+    from benchmarks.corpus import write_series
+
+    return write_series(folder, days, 250, seed=5, start=date(2026, 2, 1))
+
+
+def bench_incremental(args: argparse.Namespace) -> list[Result]:
+    """Goal 2: one 250-paper daily snapshot into an empty warehouse and into one holding a
+    large history, through ``paperlake ingest`` (Dagster runs, warehouse, related papers,
+    search index, report, trend refresh)."""
+    import shutil
+
+    big_root, build_seconds = _big_home(args.history_papers)
+    empty, big = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        days = _daily_dumps(Path(tmp) / "days", args.repeat)
+        for i, day in enumerate(days):
+            with _paperlake_home(Path(tmp) / f"empty-{i}") as home:
+                empty.append(_ingest([day], home))
+        with _paperlake_home(Path(tmp) / "noop") as home:
+            noop, _ = _noop_run_seconds(home, args.repeat)
+        working = Path(tmp) / "history"
+        shutil.copytree(big_root, working, symlinks=True)
+        with _paperlake_home(working) as home:
+            for day in days:
+                big.append(_ingest([day], home))
+    ratio = statistics.median(big) / statistics.median(empty)
+    built = f"; building it took {build_seconds:,.0f} s" if build_seconds else ""
+    return [
+        Result(
+            "incremental",
+            "250-paper snapshot, empty warehouse",
+            statistics.median(empty),
+            "s",
+            note=f"runs {_fmt(empty)} s (snapshot_job + trends_job, two Dagster runs)",
+        ),
+        Result(
+            "incremental",
+            f"250-paper snapshot, warehouse with {args.history_papers:,} papers",
+            statistics.median(big),
+            "s",
+            note=f"runs {_fmt(big)} s, consecutive days{built}",
+        ),
+        Result(
+            "incremental",
+            "cost ratio, large history / empty",
+            ratio,
+            "x",
+            "≤ 1.5x",
+            ratio <= 1.5,
+        ),
+        Result(
+            "incremental",
+            "Dagster fixed cost: one in-process no-op run",
+            noop,
+            "s",
+            note="same instance configuration, warm process",
+        ),
+    ]
+
+
+QUERIES = {
+    "latest digest's papers with keyphrases and code links": (
+        "SELECT rank, title, keyphrases, code_links FROM latest_papers"
+    ),
+    "a keyword's time series": (
+        "SELECT observed_on, doc_freq, share, z FROM keyword_trends "
+        "WHERE keyphrase = $keyphrase ORDER BY observed_on"
+    ),
+    "full-text search, top 20": None,
+}
+
+
+def bench_queries(args: argparse.Namespace) -> list[Result]:
+    """Goal 4: the queries users run every day, on the large-history warehouse (cold
+    connection excluded: each figure is one query on an open read-only session)."""
+    from pipeline import warehouse
+
+    big_root, _ = _big_home(args.history_papers)
+    results = []
+    with _paperlake_home(big_root) as home, warehouse.session(home, read_only=True) as con:
+        keyphrase = con.execute(
+            "SELECT keyphrase FROM keywords ORDER BY doc_freq DESC LIMIT 1 OFFSET 50"
+        ).fetchone()[0]
+        for name, sql in QUERIES.items():
+            if sql is None:
+                action = lambda: con.execute(  # noqa: E731
+                    warehouse.SEARCH_SQL, {"query": "graph neural network", "limit": 20}
+                ).fetchall()
+            else:
+                params = {"keyphrase": keyphrase} if "$keyphrase" in sql else {}
+                action = lambda sql=sql, params=params: con.execute(sql, params).fetchall()  # noqa: E731
+            seconds, runs = median_time(action, max(args.repeat, 5))
+            rows = len(action())
+            results.append(
+                Result(
+                    "queries",
+                    name,
+                    seconds * 1000,
+                    "ms",
+                    "≤ 200 ms",
+                    seconds <= 0.2,
+                    f"{rows:,} rows; runs {', '.join(f'{r * 1000:.0f}' for r in runs)} ms"
+                    + (f"; keyphrase {keyphrase!r}" if "$keyphrase" in (sql or "") else ""),
+                )
+            )
+    return results
+
+
+def _run_backfill(dumps: list[Path], runs_at_once: int, root: Path) -> float:
+    """Backfill ``snapshot_job`` over one partition per dump through a real Dagster daemon
+    (queued runs, each in its own process, steps on the multiprocess executor), at most
+    ``runs_at_once`` runs at a time; returns the wall time from submitting to the last run's end."""
+    import re
+
+    from benchmarks.cluster import Deployment
+    from pipeline.home import HOME_ENV, REPO_ROOT
+
+    instance_dir = root / "instance"
+    instance_dir.mkdir()
+    config = (REPO_ROOT / "dagster.yaml").read_text()
+    (instance_dir / "dagster.yaml").write_text(
+        re.sub(r"max_concurrent_runs: \d+", f"max_concurrent_runs: {runs_at_once}", config)
+    )
+    env = {**os.environ, "DAGSTER_HOME": str(instance_dir), HOME_ENV: str(root / "home")}
+    deployment = Deployment(root, env)
+    try:
+        return deployment.backfill(deployment.prepare_backfill(dumps))
+    finally:
+        deployment.stop()
+
+
+def bench_backfill(args: argparse.Namespace) -> list[Result]:
+    """Goal 3: a backfill of daily snapshots through Dagster, 1 and 2 runs at a time."""
+    from benchmarks.corpus import write_series
+
+    with tempfile.TemporaryDirectory() as tmp:
+        dumps = write_series(
+            Path(tmp) / "days", args.backfill_snapshots, 250, seed=9, start=date(2025, 1, 1)
+        )
+        seconds = {}
+        for runs_at_once in (1, 2):
+            root = Path(tmp) / f"runs-{runs_at_once}"
+            root.mkdir()
+            seconds[runs_at_once] = _run_backfill(dumps, runs_at_once, root)
+    speedup = seconds[1] / seconds[2]
+    per = f"{args.backfill_snapshots} snapshots of 250 papers"
+    return [
+        Result("backfill", f"{per}, 1 run at a time", seconds[1], "s", note="one measurement"),
+        Result("backfill", f"{per}, 2 runs at a time", seconds[2], "s", note="one measurement"),
+        Result(
+            "backfill",
+            "speed-up from a second process",
+            speedup,
+            "x",
+            "scales with cores (> 1.5x on 2)",
+            speedup > 1.5,
+        ),
+    ]
+
+
+def bench_distributed(args: argparse.Namespace) -> list[Result]:
+    """The distributed profile: the same backfill on one and on two Celery workers (PostgreSQL
+    instance and catalog, S3 data files, all on loopback)."""
+    from benchmarks.cluster import Cluster, missing_for_cluster
+    from benchmarks.corpus import write_series
+
+    missing = missing_for_cluster()
+    if missing:
+        raise SystemExit("the distributed benchmark needs: " + "; ".join(missing))
+    seconds = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        dumps = write_series(
+            Path(tmp) / "days", args.distributed_snapshots, 250, seed=13, start=date(2025, 6, 1)
+        )
+        for workers in (1, 2):
+            with Cluster(Path(tmp) / f"workers-{workers}") as cluster:
+                cluster.start_workers(workers)
+                seconds[workers] = cluster.backfill(cluster.prepare_backfill(dumps))
+    speedup = seconds[1] / seconds[2]
+    per = f"{args.distributed_snapshots} snapshots of 250 papers"
+    return [
+        Result("distributed", f"{per}, 1 Celery worker", seconds[1], "s", note="one measurement"),
+        Result("distributed", f"{per}, 2 Celery workers", seconds[2], "s", note="one measurement"),
+        Result("distributed", "speed-up from a second worker", speedup, "x"),
+    ]
+
+
 SECTIONS: dict[str, Callable[[argparse.Namespace], list[Result]]] = {
     "keyphrases": bench_keyphrases,
     "parser": bench_parser,
     "links": bench_links,
+    "throughput": bench_throughput,
+    "incremental": bench_incremental,
+    "queries": bench_queries,
+    "backfill": bench_backfill,
+    "distributed": bench_distributed,
 }
 
 
@@ -268,6 +691,30 @@ def main(argv: list[str] | None = None) -> None:
         type=int,
         default=50_000,
         help="abstracts for paperlake's extractor speed",
+    )
+    parser.add_argument(
+        "--throughput-papers",
+        type=int,
+        default=1_000_000,
+        help="papers in the throughput benchmark's generated dump (target scales with it)",
+    )
+    parser.add_argument(
+        "--history-papers",
+        type=int,
+        default=1_000_000,
+        help="papers in the warehouse the incremental and query benchmarks add to and query",
+    )
+    parser.add_argument(
+        "--backfill-snapshots",
+        type=int,
+        default=100,
+        help="daily snapshots the backfill benchmark loads through Dagster",
+    )
+    parser.add_argument(
+        "--distributed-snapshots",
+        type=int,
+        default=12,
+        help="daily snapshots the distributed benchmark backfills on 1 and on 2 Celery workers",
     )
     parser.add_argument(
         "--inspec",

@@ -21,10 +21,11 @@ import json
 import os
 import tempfile
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -32,6 +33,8 @@ import pyarrow.parquet as pq
 CURRENT = "current.json"
 MANIFEST_SUFFIX = ".manifest.json"
 PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "compression_level": 3}
+# Rows per Parquet row group: the unit that batch work (keyphrases, links) reads at a time.
+ROW_GROUP_ROWS = 16_384
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,15 @@ _STORAGE_PROBLEMS = {
     errno.EACCES: "permission denied",
     errno.EPERM: "permission denied",
 }
+
+
+class ArtifactFacts(NamedTuple):
+    """What a manifest records besides the version: how and from what it was made."""
+
+    code_version: str
+    rows: int | None = None
+    upstream: dict[str, str] | None = None
+    extra: dict[str, Any] | None = None
 
 
 class StorageError(OSError):
@@ -121,8 +133,27 @@ def _remove_stale_temporaries(folder: Path) -> None:
 def parquet_bytes(table: pa.Table) -> bytes:
     """``table`` as zstd-compressed Parquet bytes (deterministic for a given table)."""
     sink = io.BytesIO()
-    pq.write_table(table, sink, **PARQUET_OPTIONS)
+    _write_parquet([table], sink, table.schema)
     return sink.getvalue()
+
+
+def _write_parquet(batches: Iterable[pa.Table], sink: Any, schema: pa.Schema) -> int:
+    """Tables written one after another to one Parquet file, a row group per ``ROW_GROUP_ROWS``
+    rows at most; returns the rows written."""
+    rows = 0
+    with pq.ParquetWriter(sink, schema, **PARQUET_OPTIONS) as writer:
+        for batch in batches:
+            writer.write_table(batch.cast(schema), row_group_size=ROW_GROUP_ROWS)
+            rows += batch.num_rows
+    return rows
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 class ArtifactStore:
@@ -148,35 +179,14 @@ class ArtifactStore:
         Identical bytes that are already current make no new version; if they were made from
         other upstream versions this time, the manifest records those instead.
         """
-        version = sha256_hex(data)
-        folder = self.root / artifact / partition
-        current = self.current(artifact, partition)
-        if current is not None and current.version == version:
-            if upstream is None or dict(upstream) == current.upstream:
-                return current
-            relinked = replace(current, upstream=dict(upstream), code_version=code_version)
-            encoded = relinked.to_json().encode("utf-8")
-            write_atomic(folder / f"{version}{MANIFEST_SUFFIX}", encoded)
-            write_atomic(folder / CURRENT, encoded)
-            return relinked
-        blob = folder / f"{version}{suffix}"
-        if not blob.exists():
-            write_atomic(blob, data)
-        manifest = ArtifactVersion(
-            artifact=artifact,
-            partition=partition,
-            version=version,
-            path=str(blob),
-            created_at=datetime.now(UTC).isoformat(timespec="microseconds"),
-            code_version=code_version,
-            rows=rows,
-            upstream=dict(upstream or {}),
-            extra=dict(extra or {}),
+        return self._commit(
+            artifact,
+            partition,
+            sha256_hex(data),
+            suffix,
+            lambda blob: write_atomic(blob, data),
+            ArtifactFacts(code_version, rows, upstream, extra),
         )
-        encoded = manifest.to_json().encode("utf-8")
-        write_atomic(folder / f"{version}{MANIFEST_SUFFIX}", encoded)
-        write_atomic(folder / CURRENT, encoded)
-        return manifest
 
     def put_table(
         self,
@@ -188,15 +198,89 @@ class ArtifactStore:
         upstream: dict[str, str] | None = None,
     ) -> ArtifactVersion:
         """Store ``table`` as zstd Parquet; its version is the hash of the Parquet bytes."""
-        return self.put(
-            artifact,
-            partition,
-            parquet_bytes(table),
-            suffix=".parquet",
-            code_version=code_version,
-            rows=table.num_rows,
-            upstream=upstream,
+        return self.put_batches(
+            artifact, partition, [table], table.schema, code_version=code_version, upstream=upstream
         )
+
+    def put_batches(
+        self,
+        artifact: str,
+        partition: str,
+        batches: Iterable[pa.Table],
+        schema: pa.Schema,
+        *,
+        code_version: str,
+        upstream: dict[str, str] | None = None,
+    ) -> ArtifactVersion:
+        """Store tables arriving one batch at a time as one zstd Parquet file, streamed to disk
+        (memory holds one batch); its version is the hash of the file."""
+        folder = self.root / artifact / partition
+        folder.mkdir(parents=True, exist_ok=True)
+        _remove_stale_temporaries(folder)
+        try:
+            fd, name = tempfile.mkstemp(dir=folder, prefix=".batches.", suffix=".tmp")
+        except OSError as error:
+            raise StorageError(folder, error) from error
+        scratch = Path(name)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                rows = _write_parquet(batches, handle, schema)
+                handle.flush()
+                os.fsync(handle.fileno())
+            return self._commit(
+                artifact,
+                partition,
+                _file_sha256(scratch),
+                ".parquet",
+                lambda blob: os.replace(scratch, blob),
+                ArtifactFacts(code_version, rows, upstream),
+            )
+        except StorageError:
+            raise
+        except OSError as error:
+            raise StorageError(folder, error) from error
+        finally:
+            scratch.unlink(missing_ok=True)
+
+    def _commit(
+        self,
+        artifact: str,
+        partition: str,
+        version: str,
+        suffix: str,
+        write_blob: Callable[[Path], None],
+        facts: ArtifactFacts,
+    ) -> ArtifactVersion:
+        folder = self.root / artifact / partition
+        current = self.current(artifact, partition)
+        if current is not None and current.version == version:
+            if facts.upstream is None or dict(facts.upstream) == current.upstream:
+                return current
+            relinked = replace(
+                current, upstream=dict(facts.upstream), code_version=facts.code_version
+            )
+            encoded = relinked.to_json().encode("utf-8")
+            write_atomic(folder / f"{version}{MANIFEST_SUFFIX}", encoded)
+            write_atomic(folder / CURRENT, encoded)
+            return relinked
+        blob = folder / f"{version}{suffix}"
+        if not blob.exists():
+            write_blob(blob)
+        manifest = ArtifactVersion(
+            artifact=artifact,
+            partition=partition,
+            version=version,
+            path=str(blob),
+            created_at=datetime.now(UTC).isoformat(timespec="microseconds"),
+            code_version=facts.code_version,
+            rows=facts.rows,
+            upstream=dict(facts.upstream or {}),
+            extra=dict(facts.extra or {}),
+        )
+        encoded = manifest.to_json().encode("utf-8")
+        write_atomic(folder / f"{version}{MANIFEST_SUFFIX}", encoded)
+        write_atomic(folder / CURRENT, encoded)
+        return manifest
 
     def current(self, artifact: str, partition: str) -> ArtifactVersion | None:
         pointer = self.root / artifact / partition / CURRENT

@@ -22,6 +22,7 @@ import pyarrow.csv as pacsv
 from pipeline import warehouse
 from pipeline.artifacts import ArtifactStore
 from pipeline.home import REPO_ROOT, SAMPLE_DUMP, Home, resolve_home
+from pipeline.lake import lake_location
 from pipeline.versions import diff_snapshots, papers_version, plan_collection
 
 WAREHOUSE_VERSIONS = """
@@ -284,7 +285,7 @@ def _print_locations(home: Home) -> None:
             [
                 "",
                 f"Parquet artifacts : {home.artifacts}",
-                f"Warehouse         : {home.catalog} (data in {home.warehouse_data})",
+                f"Warehouse         : {lake_location(home).describe()}",
                 f"Digest            : {latest_report}",
                 f"                    {latest_report.with_suffix('.md')}",
                 f"Trend report      : {trends}",
@@ -328,7 +329,8 @@ def _shell(home: Home, as_of: str | None = None) -> None:
     with contextlib.suppress(ImportError):
         import readline  # noqa: F401  (line editing and history for input())
     click.echo(
-        f"paperlake SQL on {home.catalog} (read-only). End statements with ';'. .help for help."
+        f"paperlake SQL on {lake_location(home).metadata} (read-only). "
+        "End statements with ';'. .help for help."
     )
     buffer: list[str] = []
     while True:

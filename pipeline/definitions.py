@@ -2,12 +2,26 @@
 
 import dagster as dg
 
-import assets
-from assets import jobs, resources, schedules, sensors, sources
+from assets import (
+    checks,
+    executors,
+    jobs,
+    reports,
+    resources,
+    schedules,
+    sensors,
+    snapshot,
+    sources,
+    warehouse,
+)
+
+# Modules that define assets and checks (assets.celery_worker is the workers' entry point, not
+# part of the graph, and needs the distributed profile's packages).
+ASSET_MODULES = [snapshot, warehouse, reports, sources, checks]
 
 defs = dg.Definitions(
-    assets=dg.load_assets_from_package_module(assets),
-    asset_checks=dg.load_asset_checks_from_package_module(assets),
+    assets=dg.load_assets_from_modules(ASSET_MODULES),
+    asset_checks=dg.load_asset_checks_from_modules(ASSET_MODULES),
     jobs=[
         jobs.snapshot_job,
         jobs.digest_job,
@@ -18,4 +32,5 @@ defs = dg.Definitions(
     sensors=[sensors.landing_sensor, schedules.report_automation],
     schedules=[schedules.daily_digest, sources.daily_fetch, sources.freshness_schedule],
     resources={"paperlake": resources.PaperlakeResource()},
+    executor=executors.default_executor(),
 )

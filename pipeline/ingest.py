@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline.artifacts import ArtifactStore, ArtifactVersion
-from pipeline.formats import CODE_VERSION, ParseError, parse_dump
+from pipeline.batches import BATCH_BYTES, parse_dump_batches
+from pipeline.formats import CODE_VERSION, ParseError
 from pipeline.formats.text import MAX_DUMP_BYTES
 from pipeline.home import Home
 from pipeline.landing import observed_on, quarantine, read_landed, safe_suffix, scan_landing
@@ -46,7 +47,8 @@ def archive_snapshot(
         return current
     try:
         data = read_landed(path, MAX_DUMP_BYTES)
-        parsed = parse_dump(data, path.name)
+        # A large dump is checked on its first batch here; the papers step parses all of it.
+        parsed, _ = parse_dump_batches(data, path.name)
     except ParseError as error:
         quarantine(home, path, error.problem)
         raise error.for_file(path.name) from None
@@ -57,7 +59,7 @@ def archive_snapshot(
         data,
         suffix=safe_suffix(path.name) or ".txt",
         code_version=CODE_VERSION,
-        rows=parsed.papers.num_rows,
+        rows=parsed.papers.num_rows if len(data) <= BATCH_BYTES else None,
         extra={
             "source_name": path.name,
             "format": parsed.format,

@@ -18,12 +18,15 @@ import Stemmer
 from pipeline.keyphrases.lexicon import breaker_words
 
 # Bump when term extraction or the similarity computation changes.
-CODE_VERSION = "1"
+CODE_VERSION = "2"
 TERMS_PER_PAPER = 30
 NEIGHBOURS = 10
 TITLE_WEIGHT = 2
 # Terms in more than this share of papers are too common to link two papers.
 COMMON_SHARE = 0.02
+# ...and a term shared by more papers than this never links them either, so a daily snapshot's
+# cost stops growing with history (it binds from 100,000 papers on).
+MAX_POSTINGS = 2000
 
 PAPER_TERMS = pa.schema(
     [

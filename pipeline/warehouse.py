@@ -1,7 +1,8 @@
 """The DuckLake warehouse: connections, schema, and loading a snapshot.
 
-The catalog is a SQLite file in WAL mode and the data files are Parquet, both under
-``$PAPERLAKE_HOME/warehouse``. Readers and one writer work at the same time; readers see
+By default the catalog is a SQLite file in WAL mode and the data files are Parquet, both under
+``$PAPERLAKE_HOME/warehouse``; ``pipeline.lake`` describes the shared alternative (PostgreSQL
+catalog, object-store data). Readers and one writer work at the same time; readers see
 committed snapshots only. DuckDB extensions are loaded from their PyPI packages, never
 downloaded.
 """
@@ -11,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import re
-import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -27,20 +27,17 @@ from pipeline import search
 from pipeline.artifacts import ArtifactStore
 from pipeline.home import REPO_ROOT, Home
 from pipeline.identity import KnownPaper, normalized_title, resolve_ids
+from pipeline.lake import LakeLocation, lake_location
 from pipeline.schemas import ARTIFACT_VERSIONS
 
 SQL_DIR = REPO_ROOT / "warehouse"
 # Bump when load_snapshot.sql or keyword_trends.sql change what a load writes.
-LOAD_VERSION = "2"
+LOAD_VERSION = "3"
 # Rising/falling keywords: each snapshot against its trailing window of earlier snapshots.
 TREND_PARAMETERS = {"window": 7, "prior": 1000.0, "min_support": 3}
 CATALOG_ALIAS = "lake"
 FTS = ("duckdb_extension_fts", "fts")
-EXTENSIONS = (
-    ("duckdb_extension_sqlite_scanner", "sqlite_scanner"),
-    ("duckdb_extension_ducklake", "ducklake"),
-    FTS,
-)
+DUCKLAKE = ("duckdb_extension_ducklake", "ducklake")
 _LOCKED = ("database is locked", "database is busy", "could not commit", "conflict")
 T = TypeVar("T")
 
@@ -111,16 +108,17 @@ def connect(
     """
     if as_of is not None and not read_only:
         raise ValueError("as_of needs a read-only connection")
-    if read_only and not home.catalog.exists():
+    location = lake_location(home)
+    if read_only and not location.may_exist():
         raise WarehouseMissingError(
             f"no warehouse at {home.warehouse} yet; ingest a dump first "
             "(`paperlake ingest FILE` or `paperlake demo`)"
         )
     if as_of is not None:
-        return _open(home, read_only, as_of)
-    key = (home.catalog, read_only)
+        return _open(home, location, read_only, as_of)
+    key = (location.metadata, location.data_path, read_only)
     if key not in _DATABASES:
-        _DATABASES[key] = _open(home, read_only, None)
+        _DATABASES[key] = _open(home, location, read_only, None)
     con = _DATABASES[key].cursor()
     try:
         con.execute(f"USE {CATALOG_ALIAS}")
@@ -131,26 +129,44 @@ def connect(
     return con
 
 
-def _open(home: Home, read_only: bool, as_of: str | None) -> duckdb.DuckDBPyConnection:
+def _open(
+    home: Home, location: LakeLocation, read_only: bool, as_of: str | None
+) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(
         config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
     )
     try:
-        for package, name in EXTENSIONS:
+        for package, name in [*location.extensions(), DUCKLAKE, FTS]:
             con.execute(f"LOAD '{extension_path(package, name)}'")
+        secret = location.secret_sql()
+        if secret:
+            con.execute(secret)
         if not read_only:
-            _prepare_catalog(home)
-        options = f"DATA_PATH '{home.warehouse_data}/'" + (", READ_ONLY" if read_only else "")
+            location.prepare()
+        options = f"DATA_PATH '{location.data_path}'" + (", READ_ONLY" if read_only else "")
         if as_of is not None:
             options += _time_travel_option(as_of)
-        with_retry(
-            lambda: con.execute(
-                f"ATTACH 'ducklake:sqlite:{home.catalog}' AS {CATALOG_ALIAS} ({options})"
+        try:
+            with_retry(
+                lambda: con.execute(
+                    f"ATTACH 'ducklake:{location.metadata}' AS {CATALOG_ALIAS} ({options})"
+                )
             )
-        )
+        except duckdb.Error as error:
+            if read_only and _is_uninitialised(error):
+                raise WarehouseMissingError(
+                    f"no warehouse in {location.describe()} yet; ingest a dump first"
+                ) from None
+            raise
         con.execute(f"USE {CATALOG_ALIAS}")
         if not read_only:
             with_retry(lambda: _apply_schema(con))
+        elif not _has_schema(con):
+            # a first run that was stopped before its schema committed leaves an empty catalog
+            raise WarehouseMissingError(
+                f"the warehouse in {location.describe()} has no tables yet; ingest a dump first "
+                "(`paperlake ingest FILE` or `paperlake demo`)"
+            )
         search.attach(con, home.search, extension_path(*FTS))
     except BaseException:
         con.close()
@@ -186,11 +202,18 @@ def session(
         con.close()
 
 
-def _prepare_catalog(home: Home) -> None:
-    home.warehouse_data.mkdir(parents=True, exist_ok=True)
-    if not home.catalog.exists():
-        with sqlite3.connect(home.catalog) as catalog:
-            catalog.execute("PRAGMA journal_mode=WAL")
+def _has_schema(con: duckdb.DuckDBPyConnection) -> bool:
+    tables = con.execute(
+        "SELECT count(*) FROM information_schema.tables "
+        "WHERE table_catalog = ? AND table_name = 'schema_info'",
+        [CATALOG_ALIAS],
+    ).fetchone()[0]
+    return bool(tables) and con.execute("SELECT count(*) FROM schema_info").fetchone()[0] > 0
+
+
+def _is_uninitialised(error: BaseException) -> bool:
+    text = str(error).lower()
+    return "read-only" in text and ("not initialized" in text or "does not exist" in text)
 
 
 def _apply_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -317,6 +340,7 @@ def index_related(
     terms_per_paper: int,
     neighbours: int,
     common_share: float,
+    max_postings: int,
 ) -> int:
     """Index a snapshot's not yet indexed papers and link them to their nearest neighbours, in
     one transaction; returns how many papers were newly indexed."""
@@ -325,6 +349,7 @@ def index_related(
         "terms_per_paper": terms_per_paper,
         "neighbours": neighbours,
         "common_share": common_share,
+        "max_postings": max_postings,
     }
 
     def attempt() -> int:

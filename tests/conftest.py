@@ -96,6 +96,7 @@ def load_dump(con, snapshot_id: str, data: bytes, day, *, link_related: bool = T
             terms_per_paper=related.TERMS_PER_PAPER,
             neighbours=related.NEIGHBOURS,
             common_share=related.COMMON_SHARE,
+            max_postings=related.MAX_POSTINGS,
         )
     return mapping
 

@@ -9,6 +9,7 @@ import duckdb
 from pipeline import warehouse
 from pipeline.artifacts import CURRENT, ArtifactVersion, sha256_hex
 from pipeline.home import Home
+from pipeline.lake import lake_location
 
 # Columns that record when something happened, which differs between two otherwise equal runs.
 CLOCK_COLUMNS = {"ingested_at", "created_at", "path"}
@@ -43,7 +44,7 @@ UNIQUE = {
 TIMED_ARTIFACTS = {"digest_feed"}
 
 
-def current_artifacts(home: Home) -> dict[str, str]:
+def current_artifacts(home: Home, skip: frozenset[str] = frozenset()) -> dict[str, str]:
     """artifact/partition -> current version, checking each pointer leads to intact bytes."""
     found = {}
     for pointer in sorted(home.artifacts.glob(f"*/*/{CURRENT}")):
@@ -53,32 +54,39 @@ def current_artifacts(home: Home) -> dict[str, str]:
         assert sha256_hex(blob.read_bytes()) == version.version, (
             f"{blob} is not what {pointer} says"
         )
-        if version.artifact not in TIMED_ARTIFACTS:
+        if version.artifact not in TIMED_ARTIFACTS | skip:
             found[f"{version.artifact}/{version.partition}"] = version.version
     return found
 
 
-def table_fingerprints(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    result = {}
-    for table in TABLES:
-        columns = [
-            name
-            for (name,) in con.execute(
-                "SELECT column_name FROM information_schema.columns "
-                "WHERE table_catalog = 'lake' AND table_name = ? ORDER BY ordinal_position",
-                [table],
-            ).fetchall()
-            if name not in CLOCK_COLUMNS
-        ]
-        if table == "artifact_versions":
-            where = f" WHERE artifact NOT IN ({', '.join(repr(a) for a in TIMED_ARTIFACTS)})"
-        else:
-            where = ""
-        rows = con.execute(
-            f"SELECT {', '.join(columns)} FROM {table}{where} ORDER BY ALL"
+def table_rows(con: duckdb.DuckDBPyConnection, table: str, skip: frozenset[str] = frozenset()):
+    """Every row of a warehouse table, sorted, without the clock columns (and without the
+    ``skip`` artifacts' rows in ``artifact_versions``)."""
+    columns = [
+        name
+        for (name,) in con.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_catalog = 'lake' AND table_name = ? ORDER BY ordinal_position",
+            [table],
         ).fetchall()
-        result[table] = hashlib.sha256(json.dumps(rows, default=str).encode()).hexdigest()
-    return result
+        if name not in CLOCK_COLUMNS
+    ]
+    where = ""
+    if table == "artifact_versions":
+        left_out = sorted(TIMED_ARTIFACTS | skip)
+        where = f" WHERE artifact NOT IN ({', '.join(repr(a) for a in left_out)})"
+    return con.execute(f"SELECT {', '.join(columns)} FROM {table}{where} ORDER BY ALL").fetchall()
+
+
+def table_fingerprints(
+    con: duckdb.DuckDBPyConnection, skip: frozenset[str] = frozenset()
+) -> dict[str, str]:
+    return {
+        table: hashlib.sha256(
+            json.dumps(table_rows(con, table, skip), default=str).encode()
+        ).hexdigest()
+        for table in TABLES
+    }
 
 
 def check_invariants(home: Home) -> None:
@@ -87,9 +95,13 @@ def check_invariants(home: Home) -> None:
     visible = [p for p in home.artifacts.rglob("*") if p.is_file() and not p.name.startswith(".")]
     for path in visible:
         assert not path.name.endswith((".tmp", ".partial")), path
-    if not home.catalog.exists():
+    if not lake_location(home).may_exist():
         return
-    with warehouse.session(home, read_only=True) as con:
+    try:
+        con = warehouse.connect(home, read_only=True)
+    except warehouse.WarehouseMissingError:
+        return  # the first run was stopped before the warehouse had tables
+    try:
         for table, key in UNIQUE.items():
             duplicates = con.execute(
                 f"SELECT count(*) FROM (SELECT {', '.join(key)} FROM {table} GROUP BY ALL HAVING count(*) > 1)"
@@ -100,9 +112,15 @@ def check_invariants(home: Home) -> None:
             "(SELECT count(*) FROM listings l WHERE l.snapshot_id = s.snapshot_id)"
         ).fetchall()
         assert half_loaded == [], half_loaded
+    finally:
+        con.close()
 
 
-def fingerprint(home: Home) -> dict[str, dict[str, str]]:
+def fingerprint(home: Home, skip: frozenset[str] = frozenset()) -> dict[str, dict[str, str]]:
+    """Current artifacts and warehouse tables of ``home`` (leaving out the ``skip`` artifacts)."""
     check_invariants(home)
     with warehouse.session(home, read_only=True) as con:
-        return {"artifacts": current_artifacts(home), "tables": table_fingerprints(con)}
+        return {
+            "artifacts": current_artifacts(home, skip),
+            "tables": table_fingerprints(con, skip),
+        }

@@ -68,6 +68,25 @@ def test_readers_need_an_existing_warehouse(home):
         warehouse.connect(home, read_only=True)
 
 
+def test_a_catalog_without_tables_reads_as_no_warehouse(home):
+    """A first run killed after creating the catalog but before its schema committed."""
+    import duckdb
+
+    from pipeline.lake import lake_location
+
+    location = lake_location(home)
+    location.prepare()
+    con = duckdb.connect()
+    for package, name in [*location.extensions(), warehouse.DUCKLAKE]:
+        con.execute(f"LOAD '{warehouse.extension_path(package, name)}'")
+    con.execute(f"ATTACH 'ducklake:{location.metadata}' AS lake (DATA_PATH '{location.data_path}')")
+    con.close()
+    with pytest.raises(warehouse.WarehouseMissingError, match="no tables yet"):
+        warehouse.connect(home, read_only=True)
+    with warehouse.session(home) as writer:  # the next run creates the schema
+        assert writer.execute("SELECT count(*) FROM snapshots").fetchone() == (0,)
+
+
 def test_a_reader_sees_committed_loads(home, sample_bytes):
     with warehouse.session(home) as writer:
         _load(writer, "day1", sample_bytes, date(2026, 11, 26))
@@ -75,3 +94,53 @@ def test_a_reader_sees_committed_loads(home, sample_bytes):
             assert reader.execute("SELECT count(*) FROM papers").fetchone()[0] == 248
             with pytest.raises(Exception, match=r"read-only|read only"):
                 reader.execute("DELETE FROM papers")
+
+
+def _listing(*papers: tuple[str, str]) -> bytes:
+    return "\n".join(f"{title}\n{abstract}" for title, abstract in papers).encode()
+
+
+ABSTRACT = (
+    "We study {phrase} in depth. Our analysis of {phrase} covers theory and practice, and the "
+    "experiments show that {phrase} behaves as predicted on every benchmark we tried."
+)
+
+
+def test_corpus_statistics_do_not_depend_on_load_order(tmp_path, monkeypatch):
+    """A backfill may load snapshots in any order: keywords (display form, counts, seen dates)
+    and trends come out the same as when days load one after another."""
+    from pipeline.home import Home
+    from tests.state import table_rows
+
+    days = {
+        "day-1": (
+            date(2026, 3, 1),
+            _listing(("Sparse Mixture Routing", ABSTRACT.format(phrase="Sparse Mixture Routing"))),
+        ),
+        "day-2": (
+            date(2026, 3, 2),
+            _listing(
+                (
+                    "sparse mixture routing revisited",
+                    ABSTRACT.format(phrase="sparse mixture routing"),
+                ),
+                ("Quantum Error Mitigation", ABSTRACT.format(phrase="quantum error mitigation")),
+            ),
+        ),
+    }
+    tables = {}
+    for order in (["day-1", "day-2"], ["day-2", "day-1"]):
+        home = Home(tmp_path / "-".join(order)).ensure()
+        monkeypatch.setenv("PAPERLAKE_HOME", str(home.root))
+        with warehouse.session(home) as con:
+            for key in order:
+                load_dump(con, key, days[key][1], days[key][0], link_related=False)
+            tables[tuple(order)] = {
+                t: table_rows(con, t) for t in ("keywords", "keyword_trends", "papers")
+            }
+            display = con.execute(
+                "SELECT display FROM keywords WHERE keyphrase = 'sparse mixture routing'"
+            ).fetchone()
+    first, second = tables.values()
+    assert first == second
+    assert display == ("Sparse Mixture Routing",), "the earliest snapshot's form is shown"

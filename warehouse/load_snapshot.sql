@@ -86,7 +86,7 @@ WHERE papers.paper_id = s.paper_id AND s.n_snapshots > 0;
 CREATE OR REPLACE TEMP TABLE keyword_delta AS
 SELECT b.keyphrase,
        sum((a.paper_id IS NOT NULL)::INTEGER - b.present::INTEGER)::INTEGER AS delta,
-       any_value(n.display) AS display
+       min(n.display) AS display
 FROM keywords_before b
 LEFT JOIN (SELECT DISTINCT paper_id, keyphrase FROM paper_keywords
            WHERE paper_id IN (SELECT paper_id FROM touched_keywords)) a
@@ -99,6 +99,10 @@ USING (SELECT d.*, s.observed_on FROM keyword_delta d, new_snapshot s) AS d
 ON k.keyphrase = d.keyphrase
 WHEN MATCHED THEN UPDATE SET
     doc_freq = k.doc_freq + d.delta,
+    -- the display form is the one of the earliest snapshot, whatever order snapshots load in
+    display = CASE WHEN d.display IS NOT NULL AND (d.observed_on < k.first_seen
+                        OR (d.observed_on = k.first_seen AND d.display < k.display))
+                   THEN d.display ELSE k.display END,
     -- only keyphrases present in this snapshot move the seen dates
     first_seen = CASE WHEN d.display IS NULL THEN k.first_seen
                       ELSE least(k.first_seen, d.observed_on) END,

@@ -1,6 +1,6 @@
 -- Index the papers of one snapshot that are not indexed yet and link them to their nearest
 -- neighbours. Input: new_terms(paper_id, term, display, tf) for the snapshot's papers.
--- Parameters: $snapshot_id, $terms_per_paper, $neighbours, $common_share.
+-- Parameters: $snapshot_id, $terms_per_paper, $neighbours, $common_share, $max_postings.
 -- Work is proportional to the new papers and the posting lists of their (selective) terms.
 
 CREATE OR REPLACE TEMP TABLE fresh AS
@@ -39,7 +39,8 @@ FROM weighted;
 INSERT INTO paper_terms SELECT paper_id, term, display, weight, $snapshot_id FROM fresh_vectors;
 
 -- Cosine similarity to every indexed paper sharing a selective term. Terms in more than
--- $common_share of all papers are too common to link papers and are skipped.
+-- $common_share of all papers (or in more than $max_postings papers) are too common to link
+-- papers and are skipped: the join reads at most $max_postings postings per term.
 CREATE OR REPLACE TEMP TABLE scores AS
 SELECT f.paper_id, o.paper_id AS related_id,
        round(sum(f.weight * o.weight), 6) AS score,
@@ -47,7 +48,7 @@ SELECT f.paper_id, o.paper_id AS related_id,
 FROM fresh_vectors f
 CROSS JOIN corpus c
 JOIN paper_terms o ON o.term = f.term AND o.paper_id <> f.paper_id
-WHERE f.doc_freq <= greatest(20, $common_share * c.n_papers)
+WHERE f.doc_freq <= greatest(20, least($max_postings, $common_share * c.n_papers))
 GROUP BY f.paper_id, o.paper_id;
 
 -- The fresh papers' own neighbour lists.

@@ -17,6 +17,8 @@ from pipeline.schemas import PARSED_PAPERS
 
 NAME = "arxiv_jsonl"
 PRIORITY = 10
+# One record per line: large files may be parsed in batches cut at any line break.
+SPLITTABLE = True
 REQUIRED = ("id", "title", "abstract")
 
 _SCHEMA = {

@@ -22,9 +22,11 @@ from pipeline.schemas import PARSED_PAPERS
 NAME = "listing_text"
 # Listing text accepts any decoded text, so every other format is tried first.
 PRIORITY = 100
+# Large listings may be parsed in batches cut after abstract lines (see pipeline.batches).
+SPLITTABLE = True
 MAX_LINE_CHARS = 100_000
 # Titles and card lines are shorter than this; a longer line is an abstract.
-_SURELY_ABSTRACT = 300
+SURELY_ABSTRACT_CHARS = 300
 _FACTS = (
     "fact_upvotes",
     "fact_stars",
@@ -114,14 +116,16 @@ def _split_lines(text: str) -> pl.DataFrame:
 def _classify(lines: pl.DataFrame) -> pl.DataFrame:
     """Add ``kind`` (chrome/card/title/abstract) and the card facts to every line.
 
-    Lines longer than ``_SURELY_ABSTRACT`` characters are abstracts; the regular expressions run
+    Lines longer than ``SURELY_ABSTRACT_CHARS`` characters are abstracts; the regular expressions run
     on the shorter lines only, which keeps parsing fast on large dumps.
     """
     sized = lines.with_columns(
         n_chars=pl.col("line").str.len_chars(), is_last=pl.col("pos") == pl.col("pos").max()
     )
-    long = sized.filter(pl.col("n_chars") > _SURELY_ABSTRACT).with_columns(kind=pl.lit("abstract"))
-    short = _classify_short(sized.filter(pl.col("n_chars") <= _SURELY_ABSTRACT))
+    long = sized.filter(pl.col("n_chars") > SURELY_ABSTRACT_CHARS).with_columns(
+        kind=pl.lit("abstract")
+    )
+    short = _classify_short(sized.filter(pl.col("n_chars") <= SURELY_ABSTRACT_CHARS))
     merged = pl.concat([short, long], how="diagonal_relaxed").sort("pos")
     return _resolve_content(merged)
 

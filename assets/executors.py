@@ -1,0 +1,56 @@
+"""How a run executes its steps, chosen by the deployment profile.
+
+Embedded (the default): Dagster's multiprocess executor, one process per step on this machine,
+forked from a server that has the code loaded.
+Distributed (``PAPERLAKE_PROFILE=distributed``): the ``dagster-celery`` executor; steps are queued
+on the broker named by ``PAPERLAKE_CELERY_BROKER`` and run by Celery workers on any machine that
+shares the instance, the warehouse and the home (``celery -A assets.celery_worker worker``).
+"""
+
+from __future__ import annotations
+
+import os
+
+import dagster as dg
+
+PROFILE_ENV = "PAPERLAKE_PROFILE"
+BROKER_ENV = "PAPERLAKE_CELERY_BROKER"
+BACKEND_ENV = "PAPERLAKE_CELERY_BACKEND"
+DEFAULT_BROKER = "pyamqp://guest@127.0.0.1:5672//"
+# The queue paperlake's workers consume; the Celery executor routes every step to it.
+QUEUE = "dagster"
+
+
+def profile() -> str:
+    return os.environ.get(PROFILE_ENV, "").strip() or "embedded"
+
+
+def celery_settings() -> dict[str, str]:
+    """Broker and result backend of the distributed profile, from the environment."""
+    return {
+        "broker": os.environ.get(BROKER_ENV, "").strip() or DEFAULT_BROKER,
+        "backend": os.environ.get(BACKEND_ENV, "").strip() or "rpc://",
+    }
+
+
+def default_executor() -> dg.ExecutorDefinition:
+    """The executor every job uses unless it says otherwise."""
+    if profile() != "distributed":
+        # Steps fork from a server that has imported the code location once, instead of each
+        # starting a fresh interpreter that imports Dagster, polars and DuckDB again.
+        return dg.multiprocess_executor.configured(
+            {"start_method": {"forkserver": {"preload_modules": ["pipeline.definitions"]}}}
+        )
+    from dagster_celery import celery_executor
+
+    return celery_executor.configured(
+        {
+            **celery_settings(),
+            "config_source": {
+                # A step whose worker dies is handed to another worker, not lost.
+                "task_acks_late": True,
+                "task_reject_on_worker_lost": True,
+                "worker_prefetch_multiplier": 1,
+            },
+        }
+    )

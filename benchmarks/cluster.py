@@ -1,0 +1,267 @@
+"""Real Dagster deployments on this machine, for the benchmarks and the distributed tests.
+
+``Deployment`` drives a daemon and the ``dagster`` CLI against one instance and home: it stops
+the landing sensors (a backfill should be the only source of runs), submits a backfill of
+``snapshot_job`` partitions and waits for its runs. ``Cluster`` is the distributed profile on
+loopback services: fresh PostgreSQL databases for the instance and the DuckLake catalog, an S3
+server (moto) for the warehouse's data files, and real Celery workers.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from pipeline.home import HOME_ENV, REPO_ROOT, Home
+
+BIN = Path(sys.executable).parent
+DEFINITIONS = ("-m", "pipeline.definitions")
+SERVICES = {"PostgreSQL": 5432, "RabbitMQ": 5672}
+DISTRIBUTED_PACKAGES = ("dagster_celery", "dagster_postgres", "moto", "psycopg2", "boto3")
+
+
+def reachable(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        return probe.connect_ex((host, port)) == 0
+
+
+def missing_for_cluster() -> list[str]:
+    """What this machine lacks to run a ``Cluster``: services and Python packages."""
+    missing = [
+        f"{name} on 127.0.0.1:{port}" for name, port in SERVICES.items() if not reachable(port)
+    ]
+    for module in DISTRIBUTED_PACKAGES:
+        try:
+            __import__(module)
+        except ImportError:
+            missing.append(f"Python package {module} (pip install -e '.[dev,distributed]')")
+    return missing
+
+
+def wait_until(
+    condition: Callable[[], Any], timeout: float, what: str, interval: float = 0.5
+) -> Any:
+    """The first truthy value of ``condition()``, polled until ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def postgres(sql: str) -> None:
+    """Run one statement as the local ``postgres`` superuser (trust authentication)."""
+    import psycopg2
+
+    con = psycopg2.connect(host="127.0.0.1", user="postgres", dbname="postgres")
+    con.autocommit = True
+    with con.cursor() as cursor:
+        cursor.execute(sql)
+    con.close()
+
+
+class Deployment:
+    """A Dagster instance and paperlake home, driven through real processes."""
+
+    def __init__(self, root: Path, env: Mapping[str, str]) -> None:
+        self.root = root
+        self.logs = root / "logs"
+        self.logs.mkdir(parents=True, exist_ok=True)
+        self.env = dict(env)
+        self.home = Home(Path(self.env[HOME_ENV])).ensure()
+        self.processes: dict[str, subprocess.Popen] = {}
+
+    def start(self, name: str, *command: str) -> subprocess.Popen:
+        """Start a long-running process (its own session, so its children stop with it)."""
+        log = (self.logs / f"{name}.log").open("wb")
+        process = subprocess.Popen(
+            command,
+            cwd=REPO_ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.processes[name] = process
+        return process
+
+    def kill(self, name: str) -> None:
+        """SIGKILL a process and everything it started."""
+        os.killpg(self.processes[name].pid, signal.SIGKILL)
+
+    def log(self, name: str) -> str:
+        path = self.logs / f"{name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def cli(self, *command: str) -> str:
+        done = subprocess.run(
+            [str(BIN / "dagster"), *command, *DEFINITIONS],
+            cwd=REPO_ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"dagster {' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
+        return done.stdout
+
+    def instance(self):
+        """The deployment's Dagster instance, opened in this process."""
+        import dagster as dg
+        from dagster._core.instance.ref import InstanceRef
+
+        previous = {k: os.environ.get(k) for k in self.env if k.startswith(("PAPERLAKE_", "AWS_"))}
+        os.environ.update({k: v for k, v in self.env.items() if k in previous})
+        try:
+            ref = InstanceRef.from_dir(self.env["DAGSTER_HOME"])
+            return dg.DagsterInstance.from_ref(ref)
+        finally:
+            for key, value in previous.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+
+    def prepare_backfill(self, dumps: list[Path]) -> list[str]:
+        """Land the dumps, register their partitions, stop the sensors, start the daemon."""
+        import shutil
+
+        from pipeline.landing import snapshot_key
+
+        for dump in dumps:
+            shutil.copy(dump, self.home.landing / dump.name)
+        keys = [snapshot_key(d.name) for d in dumps]
+        # The landing sensor would request its own runs for the landed files: this is a backfill.
+        for sensor in ("landing_sensor", "report_automation"):
+            self.cli("sensor", "stop", sensor)
+        with self.instance() as instance:
+            instance.add_dynamic_partitions("snapshots", keys)
+        self.start("daemon", str(BIN / "dagster-daemon"), "run", *DEFINITIONS)
+        return keys
+
+    def backfill(self, keys: list[str], during: Callable[[], None] = lambda: None) -> float:
+        """Backfill ``snapshot_job`` over ``keys``; ``during`` runs once it is submitted. Returns
+        the wall time until every run finished; raises if any failed."""
+        import dagster as dg
+
+        with self.instance() as instance:
+            start = time.perf_counter()
+            self.cli(
+                "job",
+                "backfill",
+                "-j",
+                "snapshot_job",
+                "--partitions",
+                ",".join(keys),
+                "--noprompt",
+            )
+            during()
+
+            def finished() -> list[dg.DagsterRun] | None:
+                runs = instance.get_runs(dg.RunsFilter(job_name="snapshot_job"))
+                return runs if len(runs) >= len(keys) and all(r.is_finished for r in runs) else None
+
+            runs = wait_until(finished, 1800, "the backfill's runs to finish", interval=1)
+            seconds = time.perf_counter() - start
+            failed = sorted(r.tags.get("dagster/partition", "?") for r in runs if not r.is_success)
+            if failed:
+                raise RuntimeError(f"backfill runs failed for {failed}; see {self.logs}")
+        return seconds
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+
+
+class Cluster(Deployment):
+    """The distributed profile on loopback: PostgreSQL, RabbitMQ, an S3 server, Celery workers."""
+
+    def __init__(self, root: Path) -> None:
+        tag = uuid.uuid4().hex[:8]
+        self.databases = (f"pl_dagster_{tag}", f"pl_lake_{tag}")
+        self.bucket = f"paperlake-{tag}"
+        self.s3_port = _free_port()
+        super().__init__(
+            root,
+            {
+                **os.environ,
+                "PAPERLAKE_PROFILE": "distributed",
+                HOME_ENV: str(root / "home"),
+                "DAGSTER_HOME": str(REPO_ROOT / "deploy" / "distributed"),
+                "PAPERLAKE_POSTGRES_URL": (
+                    f"postgresql+psycopg2://postgres@127.0.0.1:5432/{self.databases[0]}"
+                ),
+                "PAPERLAKE_CATALOG": f"postgres:dbname={self.databases[1]} host=127.0.0.1 user=postgres",
+                "PAPERLAKE_DATA_PATH": f"s3://{self.bucket}/warehouse/",
+                "PAPERLAKE_S3_ENDPOINT": f"127.0.0.1:{self.s3_port}",
+                "PAPERLAKE_CELERY_BROKER": "pyamqp://guest@127.0.0.1:5672//",
+                "AWS_ACCESS_KEY_ID": "paperlake",
+                "AWS_SECRET_ACCESS_KEY": "paperlake",
+                "AWS_REGION": "us-east-1",
+            },
+        )
+
+    def __enter__(self) -> Cluster:
+        import boto3
+
+        for database in self.databases:
+            postgres(f"CREATE DATABASE {database}")
+        try:
+            self.start("s3", str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(self.s3_port))
+            wait_until(lambda: reachable(self.s3_port), 30, "the S3 server")
+            boto3.client(
+                "s3",
+                endpoint_url=f"http://127.0.0.1:{self.s3_port}",
+                region_name="us-east-1",
+                aws_access_key_id="paperlake",
+                aws_secret_access_key="paperlake",
+            ).create_bucket(Bucket=self.bucket)
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+        for database in self.databases:
+            postgres(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+
+    def start_workers(self, count: int) -> list[str]:
+        """Start ``count`` Celery workers (one step at a time each); returns their names."""
+        names = [f"worker{i + 1}" for i in range(count)]
+        for name in names:
+            self.start(
+                name,
+                str(BIN / "celery"), "-A", "assets.celery_worker", "worker", "-Q", "dagster",
+                "--concurrency", "1", "-n", f"{name}@%h", "--loglevel", "INFO",
+            )  # fmt: skip
+        wait_until(lambda: all("ready." in self.log(n) for n in names), 120, "the workers")
+        return names
+
+    def warehouse_env(self) -> dict[str, str]:
+        """The variables a process needs to open this cluster's warehouse."""
+        return {k: v for k, v in self.env.items() if k.startswith(("PAPERLAKE_", "AWS_"))}

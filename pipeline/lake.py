@@ -1,0 +1,119 @@
+"""Where the warehouse lives: its DuckLake catalog and its data files.
+
+Embedded (the default): a SQLite catalog and Parquet data files under ``$PAPERLAKE_HOME/warehouse``.
+Shared by several machines: a PostgreSQL catalog (``PAPERLAKE_CATALOG``) and data files on an
+S3-compatible object store (``PAPERLAKE_DATA_PATH``), so writers anywhere commit safely::
+
+    PAPERLAKE_CATALOG="postgres:dbname=paperlake host=db.internal user=paperlake"
+    PAPERLAKE_DATA_PATH="s3://paperlake/warehouse/"
+    PAPERLAKE_S3_ENDPOINT="minio.internal:9000"   # only for a non-AWS S3 server
+    AWS_ACCESS_KEY_ID=…  AWS_SECRET_ACCESS_KEY=…  AWS_REGION=…
+
+Every process that reads or writes the warehouse must see the same settings.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.home import Home
+
+CATALOG_ENV = "PAPERLAKE_CATALOG"
+DATA_PATH_ENV = "PAPERLAKE_DATA_PATH"
+S3_ENDPOINT_ENV = "PAPERLAKE_S3_ENDPOINT"
+S3_USE_SSL_ENV = "PAPERLAKE_S3_USE_SSL"
+
+_SQLITE = ("duckdb_extension_sqlite_scanner", "sqlite_scanner")
+_POSTGRES = ("duckdb_extension_postgres_scanner", "postgres_scanner")
+_HTTPFS = ("duckdb_extension_httpfs", "httpfs")
+
+
+@dataclass(frozen=True)
+class LakeLocation:
+    """A DuckLake catalog (its metadata connection string) and the data files' root."""
+
+    metadata: str
+    data_path: str
+    env: Mapping[str, str]
+
+    @property
+    def catalog_kind(self) -> str:
+        return self.metadata.split(":", 1)[0]
+
+    @property
+    def sqlite_file(self) -> Path | None:
+        """The SQLite catalog file of an embedded warehouse."""
+        return Path(self.metadata.split(":", 1)[1]) if self.catalog_kind == "sqlite" else None
+
+    @property
+    def data_on_object_store(self) -> bool:
+        return self.data_path.startswith(("s3://", "s3a://", "gs://", "r2://"))
+
+    def describe(self) -> str:
+        return f"{self.metadata} (data in {self.data_path})"
+
+    def extensions(self) -> list[tuple[str, str]]:
+        """DuckDB extension packages this location needs, besides DuckLake itself."""
+        needed = [_SQLITE] if self.catalog_kind == "sqlite" else [_POSTGRES]
+        if self.data_on_object_store:
+            needed.append(_HTTPFS)
+        return needed
+
+    def may_exist(self) -> bool:
+        """False when the warehouse surely does not exist yet (an embedded catalog not yet
+        created); a remote catalog is only known by attaching it."""
+        return self.sqlite_file is None or self.sqlite_file.exists()
+
+    def prepare(self) -> None:
+        """Create what a writer needs before attaching: the embedded catalog in WAL mode."""
+        if self.sqlite_file is None:
+            return
+        Path(self.data_path).mkdir(parents=True, exist_ok=True)
+        if not self.sqlite_file.exists():
+            self.sqlite_file.parent.mkdir(parents=True, exist_ok=True)
+            with sqlite3.connect(self.sqlite_file) as catalog:
+                catalog.execute("PRAGMA journal_mode=WAL")
+
+    def secret_sql(self) -> str | None:
+        """``CREATE SECRET`` for the object store holding the data files (credentials from the
+        standard AWS variables), or None for local data files."""
+        if not self.data_on_object_store:
+            return None
+        env = self.env
+        options = {
+            "TYPE": "s3",
+            "KEY_ID": env.get("AWS_ACCESS_KEY_ID", ""),
+            "SECRET": env.get("AWS_SECRET_ACCESS_KEY", ""),
+            "REGION": env.get("AWS_REGION", env.get("AWS_DEFAULT_REGION", "us-east-1")),
+        }
+        endpoint = env.get(S3_ENDPOINT_ENV, "").strip()
+        if endpoint:
+            options["ENDPOINT"] = endpoint
+            options["URL_STYLE"] = "path"
+            options["USE_SSL"] = env.get(S3_USE_SSL_ENV, "false").lower() in ("1", "true", "yes")
+        rendered = ", ".join(
+            f"{key} {str(value).lower() if isinstance(value, bool) else _quote(value)}"
+            for key, value in options.items()
+        )
+        return f"CREATE OR REPLACE SECRET paperlake_data ({rendered})"
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def lake_location(home: Home, env: Mapping[str, str] | None = None) -> LakeLocation:
+    """The warehouse location configured by the environment, else the embedded one in ``home``."""
+    env = dict(os.environ if env is None else env)
+    metadata = env.get(CATALOG_ENV, "").strip() or f"sqlite:{home.catalog}"
+    if metadata.split(":", 1)[0] not in ("sqlite", "postgres"):
+        raise ValueError(
+            f"{CATALOG_ENV}={metadata!r}: expected 'sqlite:PATH' or 'postgres:CONNECTION' "
+            "(e.g. postgres:dbname=paperlake host=127.0.0.1 user=postgres)"
+        )
+    data_path = env.get(DATA_PATH_ENV, "").strip() or str(home.warehouse_data)
+    return LakeLocation(metadata, data_path.rstrip("/") + "/", env)
