@@ -10,16 +10,11 @@ settings cannot drift from what the runs expect.
 from dagster_celery.make_app import make_app
 from dagster_celery.tasks import create_execute_job_task, create_resume_job_task, create_task
 
-from assets.executors import celery_settings
+from assets.executors import DELIVERY, celery_settings
 
+settings = celery_settings()
 app = make_app()
-app.conf.update(
-    broker_url=celery_settings()["broker"],
-    result_backend=celery_settings()["backend"],
-    task_acks_late=True,
-    task_reject_on_worker_lost=True,
-    worker_prefetch_multiplier=1,
-)
+app.conf.update(broker_url=settings["broker"], result_backend=settings["backend"], **DELIVERY)
 
 execute_plan = create_task(app)
 execute_job = create_execute_job_task(app)

@@ -19,6 +19,13 @@ BACKEND_ENV = "PAPERLAKE_CELERY_BACKEND"
 DEFAULT_BROKER = "pyamqp://guest@127.0.0.1:5672//"
 # The queue paperlake's workers consume; the Celery executor routes every step to it.
 QUEUE = "dagster"
+# How steps are delivered, for the executor and the workers alike: a step whose worker dies is
+# handed to another worker, not lost, and a worker holds only the step it runs.
+DELIVERY = {
+    "task_acks_late": True,
+    "task_reject_on_worker_lost": True,
+    "worker_prefetch_multiplier": 1,
+}
 
 
 def profile() -> str:
@@ -43,14 +50,4 @@ def default_executor() -> dg.ExecutorDefinition:
         )
     from dagster_celery import celery_executor
 
-    return celery_executor.configured(
-        {
-            **celery_settings(),
-            "config_source": {
-                # A step whose worker dies is handed to another worker, not lost.
-                "task_acks_late": True,
-                "task_reject_on_worker_lost": True,
-                "worker_prefetch_multiplier": 1,
-            },
-        }
-    )
+    return celery_executor.configured({**celery_settings(), "config_source": DELIVERY})

@@ -407,7 +407,7 @@ def _ingest(paths: list[Path], home: Home) -> float:
     return seconds
 
 
-def _noop_run_seconds(home: Home, repeat: int) -> tuple[float, list[float]]:
+def _noop_run_seconds(repeat: int) -> tuple[float, list[float]]:
     """Dagster's fixed cost: an in-process run of one asset that does nothing, recorded in the
     project's instance like every ingest run."""
     import dagster as dg
@@ -458,8 +458,8 @@ def bench_incremental(args: argparse.Namespace) -> list[Result]:
         for i, day in enumerate(days):
             with _paperlake_home(Path(tmp) / f"empty-{i}") as home:
                 empty.append(_ingest([day], home))
-        with _paperlake_home(Path(tmp) / "noop") as home:
-            noop, _ = _noop_run_seconds(home, args.repeat)
+        with _paperlake_home(Path(tmp) / "noop"):
+            noop, _ = _noop_run_seconds(args.repeat)
         # built afresh: adding days changes it, and a DuckLake catalog cannot be moved
         working, build_seconds = _big_home(args.history_papers, Path(tmp) / "history")
         with _paperlake_home(working) as home:

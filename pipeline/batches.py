@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -154,12 +155,14 @@ def parse_dump_batches(
         (data[max(start, bom) : end], _BATCH_CODECS[encoding], fmt.NAME, f"bytes {start:,}-{end:,}")
         for start, end in zip(starts, ends, strict=True)
     )
-    batches = _ranked(ordered_map(_parse_batch, tasks, workers or worker_count()))
+    # The first batch is parsed here, so checking a dump costs one batch; the worker pool only
+    # starts when the caller reads on.
     try:
-        first = next(batches)
+        first = _parse_batch(next(tasks))
     except ParseError as error:
         raise error.for_file(name) from None
-    return ParsedDump(first, fmt.NAME, encoding), _named(name, _chain(first, batches))
+    rest = ordered_map(_parse_batch, tasks, workers or worker_count())
+    return ParsedDump(first, fmt.NAME, encoding), _named(name, _ranked(chain([first], rest)))
 
 
 def _named(name: str, batches: Iterator[pa.Table]) -> Iterator[pa.Table]:
@@ -167,11 +170,6 @@ def _named(name: str, batches: Iterator[pa.Table]) -> Iterator[pa.Table]:
         yield from batches
     except ParseError as error:
         raise error.for_file(name) from None
-
-
-def _chain(first: pa.Table, rest: Iterator[pa.Table]) -> Iterator[pa.Table]:
-    yield first
-    yield from rest
 
 
 def _ranked(batches: Iterator[pa.Table]) -> Iterator[pa.Table]:

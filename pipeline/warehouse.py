@@ -146,18 +146,11 @@ def _open(
         options = f"DATA_PATH '{location.data_path}'" + (", READ_ONLY" if read_only else "")
         if as_of is not None:
             options += _time_travel_option(as_of)
-        try:
-            with_retry(
-                lambda: con.execute(
-                    f"ATTACH 'ducklake:{location.metadata}' AS {CATALOG_ALIAS} ({options})"
-                )
+        with_retry(
+            lambda: con.execute(
+                f"ATTACH 'ducklake:{location.metadata}' AS {CATALOG_ALIAS} ({options})"
             )
-        except duckdb.Error as error:
-            if read_only and _is_uninitialised(error):
-                raise WarehouseMissingError(
-                    f"no warehouse in {location.describe()} yet; ingest a dump first"
-                ) from None
-            raise
+        )
         con.execute(f"USE {CATALOG_ALIAS}")
         if not read_only:
             with_retry(lambda: _apply_schema(con))
@@ -211,9 +204,25 @@ def _has_schema(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(tables) and con.execute("SELECT count(*) FROM schema_info").fetchone()[0] > 0
 
 
-def _is_uninitialised(error: BaseException) -> bool:
-    text = str(error).lower()
-    return "read-only" in text and ("not initialized" in text or "does not exist" in text)
+@contextmanager
+def transaction(
+    con: duckdb.DuckDBPyConnection, inputs: dict[str, pa.Table] | None = None
+) -> Iterator[None]:
+    """One warehouse transaction: ``inputs`` registered as views for its statements, committed
+    when the block ends, rolled back if it raises."""
+    inputs = inputs or {}
+    for view, table in inputs.items():
+        con.register(view, table)
+    con.execute("BEGIN")
+    try:
+        yield
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        for view in inputs:
+            con.unregister(view)
 
 
 def _apply_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -222,16 +231,11 @@ def _apply_schema(con: duckdb.DuckDBPyConnection) -> None:
     current = con.execute("SELECT max(fingerprint) FROM schema_info").fetchone()
     if current and current[0] == fingerprint:
         return
-    con.execute("BEGIN")
-    try:
+    with transaction(con):
         for statement in sql_statements("schema.sql") + sql_statements("views.sql"):
             con.execute(statement)
         con.execute("DELETE FROM schema_info")
         con.execute("INSERT INTO schema_info VALUES (?)", [fingerprint])
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 def commit_message(con: duckdb.DuckDBPyConnection, message: str) -> None:
@@ -303,21 +307,11 @@ def load_snapshot(
             "new_keywords": with_ids(keywords, mapping),
             "new_links": with_ids(links, mapping),
         }
-        for view, table in inputs.items():
-            con.register(view, table)
-        con.execute("BEGIN")
-        try:
+        with transaction(con, inputs):
             run_script(con, "load_snapshot.sql", {"snapshot_id": snapshot_id})
             run_script(con, "keyword_trends.sql", {"snapshot_id": snapshot_id, **TREND_PARAMETERS})
             version = snapshot.column("version")[0].as_py()
             commit_message(con, f"load {snapshot_id} (papers {version[:12]})")
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        finally:
-            for view in inputs:
-                con.unregister(view)
         return mapping
 
     return with_retry(attempt)
@@ -353,18 +347,10 @@ def index_related(
     }
 
     def attempt() -> int:
-        con.register("new_terms", terms)
-        con.execute("BEGIN")
-        try:
+        with transaction(con, {"new_terms": terms}):
             run_script(con, "related_papers.sql", params)
             fresh = con.execute("SELECT count(*) FROM fresh").fetchone()[0]
             commit_message(con, f"related papers for {snapshot_id} ({fresh} new)")
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        finally:
-            con.unregister("new_terms")
         return fresh
 
     return with_retry(attempt)
@@ -417,10 +403,7 @@ def record_versions(
     )
 
     def attempt() -> int:
-        con.register("recorded", rows)
-        con.register("recorded_keys", keys)
-        con.execute("BEGIN")
-        try:
+        with transaction(con, {"recorded": rows, "recorded_keys": keys}):
             commit_message(
                 con, "artifact versions of " + ", ".join(f"{a}/{p}" for a, p in partitions)
             )
@@ -429,13 +412,6 @@ def record_versions(
                 "(SELECT artifact, partition FROM recorded_keys)"
             )
             con.execute("INSERT INTO artifact_versions BY NAME SELECT * FROM recorded")
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        finally:
-            con.unregister("recorded")
-            con.unregister("recorded_keys")
         return rows.num_rows
 
     return with_retry(attempt)
@@ -452,14 +428,9 @@ def record_fetches(con: duckdb.DuckDBPyConnection, results: list) -> None:
     ]
 
     def attempt() -> None:
-        con.execute("BEGIN")
-        try:
+        with transaction(con):
             commit_message(con, "fetches of " + ", ".join(sorted({r.source for r in results})))
             con.executemany("INSERT INTO fetches VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
 
     with_retry(attempt)
 

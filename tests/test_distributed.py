@@ -150,7 +150,9 @@ def test_backfill_on_celery_workers_survives_a_killed_worker(
     ]
     assert not differing, _row_differences(cluster, embedded_home, differing, monkeypatch)
     assert distributed["artifacts"] == embedded["artifacts"]
-    assert _indexed(embedded_home) == _indexed(cluster.home, cluster, monkeypatch)
+    indexed_embedded = _indexed(embedded_home)
+    _warehouse_env(cluster, monkeypatch)
+    assert _indexed(cluster.home) == indexed_embedded
 
 
 def _tasks(log: str) -> tuple[set[str], set[str]]:
@@ -160,13 +162,10 @@ def _tasks(log: str) -> tuple[set[str], set[str]]:
     return received, succeeded
 
 
-def _indexed(
-    home: Home, cluster: Cluster | None = None, monkeypatch: pytest.MonkeyPatch | None = None
-) -> set[str]:
+def _indexed(home: Home) -> set[str]:
+    """The papers in ``home``'s related-papers index (warehouse settings from the environment)."""
     from pipeline import warehouse
 
-    if cluster is not None and monkeypatch is not None:
-        _warehouse_env(cluster, monkeypatch)
     with warehouse.session(home, read_only=True) as con:
         rows = con.execute("SELECT paper_id FROM indexed_papers").fetchall()
     assert rows, "the related-papers index is empty"
