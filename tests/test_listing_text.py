@@ -22,6 +22,31 @@ def test_sample_first_title_has_no_glued_button(sample_bytes):
     assert first == "Codebook Features: Sparse and Discrete Interpretability for Neural Networks"
 
 
+ABSTRACT = "An abstract that explains the paper in enough words to be a real abstract. It has two sentences."
+
+
+@pytest.mark.parametrize(
+    ("first_line", "title"),
+    [
+        ("SubscribeCodebook Features", "Codebook Features"),
+        (
+            "SubscribemHC: Manifold-Constrained Hyper-Connections",
+            "mHC: Manifold-Constrained Hyper-Connections",
+        ),
+        ("Subscribek-means Revisited", "k-means Revisited"),
+        (
+            "Subscribers Churn Less With Better Recommendations",
+            "Subscribers Churn Less With Better Recommendations",
+        ),
+        ("Subscribed Users and Their Feeds", "Subscribed Users and Their Feeds"),
+        ("Following the Gradient", "Following the Gradient"),
+    ],
+)
+def test_a_button_glued_to_the_first_title_is_removed(first_line, title):
+    page = f"Trending Papers\n{first_line}\n{ABSTRACT}\n"
+    assert _papers(page.encode())["title"].to_list() == [title]
+
+
 def test_sample_pairs_every_abstract_with_its_own_title(sample_bytes):
     lines = sample_bytes.decode("utf-8").splitlines()
     # after the two chrome lines the file alternates title, abstract

@@ -20,7 +20,7 @@ from pipeline.schemas import PARSED_PAPERS, conform
 __all__ = ["CODE_VERSION", "ParseError", "ParsedDump", "formats", "parse_dump"]
 
 # Bump when parsing changes what any format produces.
-CODE_VERSION = "2"
+CODE_VERSION = "3"
 
 
 @dataclass(frozen=True)

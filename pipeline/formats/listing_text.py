@@ -42,7 +42,12 @@ _INLINE_BREAKS = r"[\u2028\u2029\u000b\u000c\u0085\u001c-\u001f]+"
 _CONTROL = r"[\u0000-\u0008\u000e-\u001b\u007f]+"
 _TERMINAL = r"[.!?。！？][\"'”’)\]]*$"
 _SENTENCE_BREAK = r"[.!?][\"'”’)\]]*\s+[\p{Lu}\p{N}(\[]"
-_GLUED_BUTTONS = r"^(?:Subscribe|Sign [Uu]p|Log [Ii]n|Follow|Upvote)(\p{Lu})"
+# A button's label glued to the first title: before a capital, or "Subscribe" before a small
+# letter that does not make it "subscriber(s)", "subscribed" or "subscribes".
+_GLUED_BUTTONS = (
+    r"^(?:(?:Subscribe|Sign [Uu]p|Log [Ii]n|Follow|Upvote)(\p{Lu})"
+    r"|Subscribe([a-ce-qt-z]|[ds]\p{L}))"
+)
 _COUNT = r"(\d[\d,]*(?:\.\d+)?\s*[kK]?)"
 _NAME = r"\p{Lu}[\p{L}.'’\-]+(?: \p{Lu}[\p{L}.'’\-]+){1,3}"
 # Card lines that carry no fact worth keeping.
@@ -106,7 +111,7 @@ def _split_lines(text: str) -> pl.DataFrame:
             .str.replace_all(_CONTROL, "")
             .str.replace_all(_INLINE_BREAKS, " ")
             .str.strip_chars()
-            .str.replace(_GLUED_BUTTONS, "$1")
+            .str.replace(_GLUED_BUTTONS, "$1$2")
         )
         .filter(pl.col("line") != "")
         .with_row_index("pos")
