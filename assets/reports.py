@@ -10,10 +10,9 @@ from assets.resources import PaperlakeResource
 from assets.snapshot import OWNERS
 from assets.warehouse import TABLES, WAREHOUSE_POOL
 from pipeline import delivery, warehouse
-from pipeline.artifacts import write_atomic
 from pipeline.reports import digest, trends
 from pipeline.reports.feed import FeedEntry, atom_feed
-from pipeline.reports.publish import publish_latest, publish_report
+from pipeline.reports.publish import REPORTS, publish_latest, publish_report
 
 WAREHOUSE_TABLES = [dg.AssetKey(["warehouse", t]) for t in [*TABLES, "related_papers"]]
 FEED_SIZE = 30
@@ -51,7 +50,7 @@ def snapshot_report(
     rendered = digest.render_digest(data)
     upstream = {"papers": paperlake.store.require("papers", key).version}
     published = publish_report(
-        paperlake.store, home.reports, "snapshot_report", key, rendered, upstream
+        paperlake.store, home.shared.child(REPORTS), "snapshot_report", key, rendered, upstream
     )
     if latest and latest[0] == key:
         publish_latest(published)
@@ -59,8 +58,8 @@ def snapshot_report(
     return dg.MaterializeResult(
         data_version=dg.DataVersion(published.html.version),
         metadata={
-            "html": dg.MetadataValue.path(str(published.html_path)),
-            "markdown": dg.MetadataValue.path(str(published.markdown_path)),
+            "html": dg.MetadataValue.path(published.html_url),
+            "markdown": dg.MetadataValue.path(published.markdown_url),
             "preview": dg.MetadataValue.md(rendered.markdown),
             "papers": data.n_papers,
             "new": data.n_new,
@@ -172,14 +171,16 @@ def trend_report(paperlake: PaperlakeResource) -> dg.MaterializeResult:
     with warehouse.session(home, read_only=True) as con:
         report = trends.load_trends(con)
     rendered = trends.render_trends(report)
-    published = publish_report(paperlake.store, home.reports, "trend_report", "all", rendered, {})
+    published = publish_report(
+        paperlake.store, home.shared.child(REPORTS), "trend_report", "all", rendered, {}
+    )
     publish_latest(published)
     _record(paperlake, [("trend_report_html", "all"), ("trend_report_md", "all")])
     return dg.MaterializeResult(
         data_version=dg.DataVersion(published.html.version),
         metadata={
-            "html": dg.MetadataValue.path(str(published.html_path)),
-            "markdown": dg.MetadataValue.path(str(published.markdown_path)),
+            "html": dg.MetadataValue.path(published.html_url),
+            "markdown": dg.MetadataValue.path(published.markdown_url),
             "preview": dg.MetadataValue.md(rendered.markdown),
             "snapshots": report.n_snapshots,
         },
@@ -199,6 +200,7 @@ def digest_feed(paperlake: PaperlakeResource) -> dg.MaterializeResult:
     """An Atom feed of the latest digests (reports/feed.xml), for feed readers. Entry links use
     PAPERLAKE_REPORTS_URL when set, else the published files' file:// addresses."""
     home = paperlake.paths
+    reports = home.shared.child(REPORTS)
     base = os.environ.get("PAPERLAKE_REPORTS_URL", "").rstrip("/")
     with warehouse.session(home, read_only=True) as con:
         rows = con.execute(
@@ -212,7 +214,6 @@ def digest_feed(paperlake: PaperlakeResource) -> dg.MaterializeResult:
             if html is None:
                 continue
             head = digest.load_digest(con, snapshot_id, top_n=5)
-            published = home.reports / "snapshot_report" / f"{snapshot_id}.html"
             entries.append(
                 FeedEntry(
                     snapshot_id=snapshot_id,
@@ -221,18 +222,17 @@ def digest_feed(paperlake: PaperlakeResource) -> dg.MaterializeResult:
                     summary="; ".join(p.title for p in head.papers),
                     link=f"{base}/snapshot_report/{snapshot_id}.html"
                     if base
-                    else published.as_uri(),
+                    else reports.uri(f"snapshot_report/{snapshot_id}.html"),
                     updated=ingested_at.astimezone(UTC),
                 )
             )
-    feed_path = home.reports / "feed.xml"
-    document = atom_feed(entries, f"{base}/feed.xml" if base else feed_path.as_uri())
+    document = atom_feed(entries, f"{base}/feed.xml" if base else reports.uri("feed.xml"))
     version = paperlake.store.put(
         "digest_feed", "all", document, suffix=".xml", code_version=digest.CODE_VERSION
     )
-    write_atomic(feed_path, document)
+    reports.write("feed.xml", document)
     _record(paperlake, [("digest_feed", "all")])
     return dg.MaterializeResult(
         data_version=dg.DataVersion(version.version),
-        metadata={"path": dg.MetadataValue.path(str(feed_path)), "entries": len(entries)},
+        metadata={"path": dg.MetadataValue.path(reports.url("feed.xml")), "entries": len(entries)},
     )

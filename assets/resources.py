@@ -1,8 +1,10 @@
 """The one resource every asset uses: the paperlake home and what lives in it."""
 
+import os
+
 import dagster as dg
 
-from pipeline.artifacts import ArtifactStore
+from pipeline.artifacts import ArtifactStore, artifact_store
 from pipeline.home import HOME_ENV, Home, resolve_home
 
 
@@ -17,8 +19,8 @@ class PaperlakeResource(dg.ConfigurableResource):
 
     @property
     def paths(self) -> Home:
-        return resolve_home({HOME_ENV: self.home} if self.home else None).ensure()
+        return resolve_home({**os.environ, HOME_ENV: self.home} if self.home else None).ensure()
 
     @property
     def store(self) -> ArtifactStore:
-        return ArtifactStore(self.paths.artifacts)
+        return artifact_store(self.paths)

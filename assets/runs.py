@@ -97,7 +97,7 @@ def ingest_files(
                 outcomes.append(IngestOutcome(path, None, False, f"{path}: {problem}"))
                 continue
             progress(f"[{len(outcomes) + 1}/{len(paths)}] {path} ...")
-            outcomes.append(_ingest_landed(dagster_instance, home, land(home, path), path))
+            outcomes.append(_ingest_landed(dagster_instance, home, land(home, path).name, path))
         _refresh_trends(dagster_instance, outcomes, progress)
     return outcomes
 
@@ -134,8 +134,8 @@ def fetch_days(
                 outcomes.append(FetchOutcome(day, False, _failure_reason(result), []))
                 continue
             metadata = result.asset_materializations_for_node("source_listings")[0].metadata
-            landed = [Path(p) for p in metadata["landed"].value] if "landed" in metadata else []
-            ingests = [_ingest_landed(dagster_instance, home, path, path) for path in landed]
+            landed = list(metadata["landed"].value) if "landed" in metadata else []
+            ingests = [_ingest_landed(dagster_instance, home, name, Path(name)) for name in landed]
             outcomes.append(FetchOutcome(day, True, str(metadata["status"].value), ingests))
         _refresh_trends(dagster_instance, [i for o in outcomes for i in o.ingests], progress)
         if outcomes and outcomes[-1].ok and not outcomes[-1].ingests:
@@ -153,18 +153,19 @@ def _reclaim(dagster_instance: dg.DagsterInstance, progress: Callable[[str], Non
 
 
 def _ingest_landed(
-    dagster_instance: dg.DagsterInstance, home: Home, landed: Path, source: Path
+    dagster_instance: dg.DagsterInstance, home: Home, landed: str, source: Path
 ) -> IngestOutcome:
-    """Run ``snapshot_job`` for a file in the landing folder (registering its partition)."""
-    key = snapshot_key(landed.name)
+    """Run ``snapshot_job`` for the file named ``landed`` in the landing folder (registering
+    its partition)."""
+    key = snapshot_key(landed)
     if not dagster_instance.has_dynamic_partition("snapshots", key):
         dagster_instance.add_dynamic_partitions("snapshots", [key])
     result = run_job(
         dagster_instance,
         "snapshot_job",
         key,
-        {"ops": {"raw_listing": {"config": {"landing_file": landed.name}}}},
-        **{"paperlake/landing_file": landed.name},
+        {"ops": {"raw_listing": {"config": {"landing_file": landed}}}},
+        **{"paperlake/landing_file": landed},
     )
     return _outcome(source, key, result, home)
 
@@ -217,10 +218,10 @@ def _unreadable(path: Path) -> str | None:
 
 def _outcome(path: Path, key: str, result: dg.ExecuteInProcessResult, home: Home) -> IngestOutcome:
     if result.success:
-        from pipeline.artifacts import ArtifactStore
+        from pipeline.artifacts import artifact_store
 
-        papers = ArtifactStore(home.artifacts).require("papers", key)
-        raw = ArtifactStore(home.artifacts).require(RAW_ARTIFACT, key)
+        store = artifact_store(home)
+        papers, raw = store.require("papers", key), store.require(RAW_ARTIFACT, key)
         message = f"{path}: snapshot {key}, {papers.rows} papers (raw {raw.short})"
         return IngestOutcome(path, key, True, message, result.run_id)
     return IngestOutcome(path, key, False, f"{path}: {_failure_reason(result)}", result.run_id)

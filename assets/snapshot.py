@@ -1,20 +1,21 @@
 """Per-snapshot artifacts: the archived raw dump and the Parquet tables derived from it."""
 
 import mmap
+from collections.abc import Callable
 from datetime import date
-from pathlib import Path
 
 import dagster as dg
-import pyarrow.parquet as pq
+import pyarrow as pa
 
 from assets.metadata import artifact_metadata, preview
 from assets.partitions import snapshots
 from assets.resources import PaperlakeResource
 from pipeline import formats, keyphrases, links
-from pipeline.artifacts import ArtifactVersion
+from pipeline.artifacts import ArtifactStore, ArtifactVersion
 from pipeline.batches import map_parquet, parse_dump_batches
 from pipeline.formats import ParseError
 from pipeline.ingest import RAW_ARTIFACT, archive_snapshot
+from pipeline.landing import QUARANTINE
 from pipeline.schemas import PAPER_KEYWORDS, PAPER_LINKS, PAPERS
 from pipeline.snapshots import with_snapshot_id
 
@@ -51,11 +52,12 @@ def raw_listing(
             home, paperlake.store, context.partition_key, config.landing_file or None
         )
     except ParseError as error:
+        quarantine_folder = home.shared.url(QUARANTINE)
         raise dg.Failure(
-            description=f"rejected {error}; moved to {home.quarantine}",
+            description=f"rejected {error}; moved to {quarantine_folder}",
             metadata={
                 "problem": error.problem,
-                "quarantine": dg.MetadataValue.path(str(home.quarantine)),
+                "quarantine": dg.MetadataValue.path(quarantine_folder),
             },
         ) from None
     except LookupError as error:
@@ -84,14 +86,16 @@ def papers(context: dg.AssetExecutionContext, paperlake: PaperlakeResource) -> d
     """The snapshot's papers in listing order (Parquet, zstd): rank, stable paper_id, title,
     abstract, arXiv id, a `truncated` flag and the optional card facts."""
     key = context.partition_key
-    raw = paperlake.store.require(RAW_ARTIFACT, key)
+    store = paperlake.store
+    raw = store.require(RAW_ARTIFACT, key)
     with (
-        open(raw.path, "rb") as handle,
+        store.local_copy(raw) as dump,
+        open(dump, "rb") as handle,
         mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data,
     ):
         try:
             _, batches = parse_dump_batches(data, raw.extra["source_name"])
-            version = paperlake.store.put_batches(
+            version = store.put_batches(
                 "papers",
                 key,
                 (with_snapshot_id(batch, key) for batch in batches),
@@ -101,7 +105,7 @@ def papers(context: dg.AssetExecutionContext, paperlake: PaperlakeResource) -> d
             )
         except ParseError as error:
             raise dg.Failure(description=f"archived dump does not parse: {error}") from None
-    return _table_result(version, ["rank", "paper_id", "title", "truncated"])
+    return _table_result(store, version, ["rank", "paper_id", "title", "truncated"])
 
 
 @dg.asset(
@@ -117,17 +121,15 @@ def paper_keywords(
 ) -> dg.MaterializeResult:
     """Top keyphrases of every paper in the snapshot, ranked, with a normalised key (so
     "neural networks" and "neural network" are one keyphrase) and the form as written."""
-    key = context.partition_key
-    source = paperlake.store.require("papers", key)
-    version = paperlake.store.put_batches(
+    return _per_paper_table(
+        paperlake.store,
+        context.partition_key,
         "paper_keywords",
-        key,
-        map_parquet(keyphrases.keyphrase_table, Path(source.path)),
+        keyphrases.keyphrase_table,
         PAPER_KEYWORDS,
-        code_version=keyphrases.CODE_VERSION,
-        upstream={"papers": source.version},
+        keyphrases.CODE_VERSION,
+        ["paper_id", "rank", "display", "score"],
     )
-    return _table_result(version, ["paper_id", "rank", "display", "score"])
 
 
 @dg.asset(
@@ -143,23 +145,47 @@ def paper_links(
 ) -> dg.MaterializeResult:
     """Every URL in the snapshot's titles and abstracts: as written, canonical, host, kind
     (code, project_page, dataset, demo, paper, shortener, other) and owner/repo for code hosts."""
-    key = context.partition_key
-    source = paperlake.store.require("papers", key)
-    version = paperlake.store.put_batches(
+    return _per_paper_table(
+        paperlake.store,
+        context.partition_key,
         "paper_links",
-        key,
-        map_parquet(links.link_table, Path(source.path)),
+        links.link_table,
         PAPER_LINKS,
-        code_version=links.CODE_VERSION,
-        upstream={"papers": source.version},
+        links.CODE_VERSION,
+        ["paper_id", "kind", "url"],
     )
-    return _table_result(version, ["paper_id", "kind", "url"])
 
 
-def _table_result(version: ArtifactVersion, preview_columns: list[str]) -> dg.MaterializeResult:
-    """A stored table's version and metadata, previewing its first rows (read from disk, so a
-    table of any size costs the same)."""
-    stored = pq.ParquetFile(version.path)
+def _per_paper_table(
+    store: ArtifactStore,
+    key: str,
+    artifact: str,
+    derive: Callable[[pa.Table], pa.Table],
+    schema: pa.Schema,
+    code_version: str,
+    preview_columns: list[str],
+) -> dg.MaterializeResult:
+    """``derive`` applied to the snapshot's papers one row group at a time (on the worker
+    pool), stored as the ``artifact`` table."""
+    source = store.require("papers", key)
+    with store.local_copy(source) as papers_file:
+        version = store.put_batches(
+            artifact,
+            key,
+            map_parquet(derive, papers_file),
+            schema,
+            code_version=code_version,
+            upstream={"papers": source.version},
+        )
+    return _table_result(store, version, preview_columns)
+
+
+def _table_result(
+    store: ArtifactStore, version: ArtifactVersion, preview_columns: list[str]
+) -> dg.MaterializeResult:
+    """A stored table's version and metadata, previewing its first rows (read from storage, so
+    a table of any size costs the same)."""
+    stored = store.parquet_file(version)
     head = (
         stored.read_row_group(0, columns=preview_columns)
         if stored.num_row_groups

@@ -79,7 +79,7 @@ def source_listings(
     return dg.MaterializeResult(
         metadata={
             "fetches": dg.MetadataValue.md(table),
-            "landed": [str(r.landed) for r in results if r.landed],
+            "landed": [r.landed for r in results if r.landed],
             "already_fetched": skipped,
             "status": "nothing new today" if nothing_new else "new listings landed",
         }

@@ -205,13 +205,14 @@ def search_index(
     home = paperlake.paths
     with warehouse.session(home) as con:
         added, merged = warehouse.index_search(con, home, context.partition_key)
-    live = search.segments(home.search)
+    files = search.segment_files(home)
+    live = files.live()
     return dg.MaterializeResult(
         metadata={
             "papers_indexed": added,
             "segments_merged": merged,
             "segments": len(live),
             "dagster/row_count": sum(s.papers for s in live),
-            "folder": dg.MetadataValue.path(str(home.search)),
+            "folder": dg.MetadataValue.path(files.storage.url()),
         }
     )

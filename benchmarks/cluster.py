@@ -4,7 +4,8 @@
 the landing sensors (a backfill should be the only source of runs), submits a backfill of
 ``snapshot_job`` partitions and waits for its runs. ``Cluster`` is the distributed profile on
 loopback services: fresh PostgreSQL databases for the instance and the DuckLake catalog, an S3
-server (moto) for the warehouse's data files, and real Celery workers.
+server (moto) for the warehouse's data files and the shared state (``PAPERLAKE_STORAGE``), and
+real Celery workers, each with a local home of its own.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from pipeline.home import HOME_ENV, REPO_ROOT, Home
+from pipeline.home import HOME_ENV, REPO_ROOT, resolve_home
 
 BIN = Path(sys.executable).parent
 DEFINITIONS = ("-m", "pipeline.definitions")
@@ -85,16 +86,19 @@ class Deployment:
         self.logs = root / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
         self.env = dict(env)
-        self.home = Home(Path(self.env[HOME_ENV])).ensure()
+        self.home = resolve_home(self.env).ensure()
         self.processes: dict[str, subprocess.Popen] = {}
 
-    def start(self, name: str, *command: str) -> subprocess.Popen:
-        """Start a long-running process (its own session, so its children stop with it)."""
+    def start(
+        self, name: str, *command: str, env: Mapping[str, str] | None = None
+    ) -> subprocess.Popen:
+        """Start a long-running process (its own session, so its children stop with it), with
+        the deployment's environment updated by ``env``."""
         log = (self.logs / f"{name}.log").open("wb")
         process = subprocess.Popen(
             command,
             cwd=REPO_ROOT,
-            env=self.env,
+            env={**self.env, **(env or {})},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -142,12 +146,11 @@ class Deployment:
 
     def prepare_backfill(self, dumps: list[Path]) -> list[str]:
         """Land the dumps, register their partitions, stop the sensors, start the daemon."""
-        import shutil
+        from pipeline.landing import LANDING, snapshot_key
 
-        from pipeline.landing import snapshot_key
-
+        landing = self.home.shared.child(LANDING)
         for dump in dumps:
-            shutil.copy(dump, self.home.landing / dump.name)
+            landing.write(dump.name, dump.read_bytes())
         keys = [snapshot_key(d.name) for d in dumps]
         # The landing sensor would request its own runs for the landed files: this is a backfill.
         for sensor in ("landing_sensor", "report_automation"):
@@ -186,6 +189,39 @@ class Deployment:
                 raise RuntimeError(f"backfill runs failed for {failed}; see {self.logs}")
         return seconds
 
+    def time_spent(self) -> dict[str, float]:
+        """Where the snapshot runs' wall time went, from the instance's run and step stats:
+        mean seconds per run from launch to end, inside steps, and per step (the steps' key
+        with the longest mean first)."""
+        import statistics
+
+        import dagster as dg
+
+        with self.instance() as instance:
+            runs = instance.get_runs(dg.RunsFilter(job_name="snapshot_job"))
+            walls, inside, per_step = [], [], {}
+            for run in runs:
+                stats = instance.get_run_stats(run.run_id)
+                if stats.launch_time and stats.end_time:
+                    walls.append(stats.end_time - stats.launch_time)
+                steps = instance.get_run_step_stats(run.run_id)
+                durations = [
+                    (step.step_key, step.end_time - step.start_time)
+                    for step in steps
+                    if step.start_time and step.end_time
+                ]
+                inside.append(sum(seconds for _, seconds in durations))
+                for key, seconds in durations:
+                    per_step.setdefault(key, []).append(seconds)
+        spent = {
+            "run wall s": statistics.mean(walls) if walls else 0.0,
+            "inside steps s": statistics.mean(inside) if inside else 0.0,
+        }
+        means = {key: statistics.mean(values) for key, values in per_step.items()}
+        for key, seconds in sorted(means.items(), key=lambda item: -item[1]):
+            spent[f"{key} s"] = seconds
+        return spent
+
     def stop(self) -> None:
         for process in self.processes.values():
             if process.poll() is None:
@@ -217,6 +253,7 @@ class Cluster(Deployment):
                 ),
                 "PAPERLAKE_CATALOG": f"postgres:dbname={self.databases[1]} host=127.0.0.1 user=postgres",
                 "PAPERLAKE_DATA_PATH": f"s3://{self.bucket}/warehouse/",
+                "PAPERLAKE_STORAGE": f"s3://{self.bucket}/home",
                 "PAPERLAKE_S3_ENDPOINT": f"127.0.0.1:{self.s3_port}",
                 "PAPERLAKE_CELERY_BROKER": "pyamqp://guest@127.0.0.1:5672//",
                 "AWS_ACCESS_KEY_ID": "paperlake",
@@ -251,16 +288,21 @@ class Cluster(Deployment):
             postgres(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
 
     def start_workers(self, count: int) -> list[str]:
-        """Start ``count`` Celery workers (one step at a time each); returns their names."""
+        """Start ``count`` Celery workers (one step at a time each), each with a home of its own
+        as on a separate machine: what steps share is in PostgreSQL and S3. Returns their names."""
         names = [f"worker{i + 1}" for i in range(count)]
         for name in names:
             self.start(
                 name,
                 str(BIN / "celery"), "-A", "assets.celery_worker", "worker", "-Q", "dagster",
                 "--concurrency", "1", "-n", f"{name}@%h", "--loglevel", "INFO",
+                env={HOME_ENV: str(self.worker_home(name))},
             )  # fmt: skip
         wait_until(lambda: all("ready." in self.log(n) for n in names), 120, "the workers")
         return names
+
+    def worker_home(self, name: str) -> Path:
+        return self.root / f"{name}-home"
 
     def warehouse_env(self) -> dict[str, str]:
         """The variables a process needs to open this cluster's warehouse."""

@@ -6,21 +6,20 @@ Layout under the store root::
     <artifact>/<partition>/<version>.manifest.json   its manifest (lineage, rows, created_at)
     <artifact>/<partition>/current.json              the manifest of the current version
 
-A version is the SHA-256 of the artifact's bytes, so storing identical bytes again creates no new
-version. Every file is written to a temporary name and renamed into place: a crash never leaves a
-half-written artifact or pointer visible.
+The store lives in a ``Storage``: a local folder or a prefix on object storage. A version is the
+SHA-256 of the artifact's bytes, so storing identical bytes again creates no new version. Every
+file is written whole (a temporary file and a rename on a local disk, one upload on object
+storage): a crash never leaves a half-written artifact or pointer visible.
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
 import hashlib
 import io
 import json
 import os
 import tempfile
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
@@ -29,6 +28,14 @@ from typing import Any, NamedTuple
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from pipeline.home import Home
+from pipeline.storage import (
+    Storage,
+    StorageError,
+    open_storage,
+    remove_stale_temporaries,
+)
 
 CURRENT = "current.json"
 MANIFEST_SUFFIX = ".manifest.json"
@@ -67,17 +74,6 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-STALE_TEMPORARY_SECONDS = 600
-_STORAGE_PROBLEMS = {
-    errno.ENOSPC: "the disk is full",
-    errno.EDQUOT: "the disk quota is exceeded",
-    errno.EFBIG: "the file is larger than this system allows",
-    errno.EROFS: "the folder is on a read-only file system",
-    errno.EACCES: "permission denied",
-    errno.EPERM: "permission denied",
-}
-
-
 class ArtifactFacts(NamedTuple):
     """What a manifest records besides the version: how and from what it was made."""
 
@@ -85,49 +81,6 @@ class ArtifactFacts(NamedTuple):
     rows: int | None = None
     upstream: dict[str, str] | None = None
     extra: dict[str, Any] | None = None
-
-
-class StorageError(OSError):
-    """A write that failed for lack of space or permission; nothing already stored changed."""
-
-    def __init__(self, path: Path, cause: OSError) -> None:
-        reason = _STORAGE_PROBLEMS.get(cause.errno or 0, cause.strerror or str(cause))
-        super().__init__(
-            cause.errno, f"could not write {path}: {reason}; the previous version is unchanged"
-        )
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename.
-
-    Temporary files that a killed writer left in the folder (hidden, ``.tmp``) are removed once
-    they are old enough that no live writer can still own them.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale_temporaries(path.parent)
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as error:
-        raise StorageError(path, error) from error
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException as error:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(error, OSError):
-            raise StorageError(path, error) from error
-        raise
-
-
-def _remove_stale_temporaries(folder: Path) -> None:
-    cutoff = time.time() - STALE_TEMPORARY_SECONDS
-    for leftover in folder.glob(".*.tmp"):
-        with contextlib.suppress(FileNotFoundError):
-            if leftover.stat().st_mtime < cutoff:
-                leftover.unlink()
 
 
 def parquet_bytes(table: pa.Table) -> bytes:
@@ -157,10 +110,14 @@ def _file_sha256(path: Path) -> str:
 
 
 class ArtifactStore:
-    """Content-addressed artifact storage rooted at one folder."""
+    """Content-addressed artifact storage rooted at one folder, local or on object storage."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
+    def __init__(self, root: Storage | Path) -> None:
+        self.storage = root if isinstance(root, Storage) else open_storage(str(root))
+
+    @property
+    def location(self) -> str:
+        return self.storage.url()
 
     def put(
         self,
@@ -184,7 +141,7 @@ class ArtifactStore:
             partition,
             sha256_hex(data),
             suffix,
-            lambda blob: write_atomic(blob, data),
+            lambda name: self.storage.write(name, data),
             ArtifactFacts(code_version, rows, upstream, extra),
         )
 
@@ -212,15 +169,15 @@ class ArtifactStore:
         code_version: str,
         upstream: dict[str, str] | None = None,
     ) -> ArtifactVersion:
-        """Store tables arriving one batch at a time as one zstd Parquet file, streamed to disk
-        (memory holds one batch); its version is the hash of the file."""
-        folder = self.root / artifact / partition
-        folder.mkdir(parents=True, exist_ok=True)
-        _remove_stale_temporaries(folder)
+        """Store tables arriving one batch at a time as one zstd Parquet file, streamed to a
+        local scratch file (memory holds one batch); its version is the hash of the file."""
+        folder = f"{artifact}/{partition}"
         try:
-            fd, name = tempfile.mkstemp(dir=folder, prefix=".batches.", suffix=".tmp")
+            scratch_folder = self.storage.scratch_folder(folder)
+            remove_stale_temporaries(scratch_folder)
+            fd, name = tempfile.mkstemp(dir=scratch_folder, prefix=".batches.", suffix=".tmp")
         except OSError as error:
-            raise StorageError(folder, error) from error
+            raise StorageError(self.storage.url(folder), error) from error
         scratch = Path(name)
         try:
             with os.fdopen(fd, "wb") as handle:
@@ -232,13 +189,13 @@ class ArtifactStore:
                 partition,
                 _file_sha256(scratch),
                 ".parquet",
-                lambda blob: os.replace(scratch, blob),
+                lambda blob: self.storage.upload(scratch, blob),
                 ArtifactFacts(code_version, rows, upstream),
             )
         except StorageError:
             raise
         except OSError as error:
-            raise StorageError(folder, error) from error
+            raise StorageError(self.storage.url(folder), error) from error
         finally:
             scratch.unlink(missing_ok=True)
 
@@ -248,10 +205,10 @@ class ArtifactStore:
         partition: str,
         version: str,
         suffix: str,
-        write_blob: Callable[[Path], None],
+        write_blob: Callable[[str], None],
         facts: ArtifactFacts,
     ) -> ArtifactVersion:
-        folder = self.root / artifact / partition
+        folder = f"{artifact}/{partition}"
         current = self.current(artifact, partition)
         if current is not None and current.version == version:
             if facts.upstream is None or dict(facts.upstream) == current.upstream:
@@ -259,34 +216,34 @@ class ArtifactStore:
             relinked = replace(
                 current, upstream=dict(facts.upstream), code_version=facts.code_version
             )
-            encoded = relinked.to_json().encode("utf-8")
-            write_atomic(folder / f"{version}{MANIFEST_SUFFIX}", encoded)
-            write_atomic(folder / CURRENT, encoded)
+            self._write_manifest(folder, relinked)
             return relinked
-        blob = folder / f"{version}{suffix}"
-        if not blob.exists():
+        blob = f"{folder}/{version}{suffix}"
+        if not self.storage.exists(blob):
             write_blob(blob)
         manifest = ArtifactVersion(
             artifact=artifact,
             partition=partition,
             version=version,
-            path=str(blob),
+            path=self.storage.url(blob),
             created_at=datetime.now(UTC).isoformat(timespec="microseconds"),
             code_version=facts.code_version,
             rows=facts.rows,
             upstream=dict(facts.upstream or {}),
             extra=dict(facts.extra or {}),
         )
-        encoded = manifest.to_json().encode("utf-8")
-        write_atomic(folder / f"{version}{MANIFEST_SUFFIX}", encoded)
-        write_atomic(folder / CURRENT, encoded)
+        self._write_manifest(folder, manifest)
         return manifest
 
+    def _write_manifest(self, folder: str, manifest: ArtifactVersion) -> None:
+        """The version's manifest, then the pointer that makes it current."""
+        encoded = manifest.to_json().encode("utf-8")
+        self.storage.write(f"{folder}/{manifest.version}{MANIFEST_SUFFIX}", encoded)
+        self.storage.write(f"{folder}/{CURRENT}", encoded)
+
     def current(self, artifact: str, partition: str) -> ArtifactVersion | None:
-        pointer = self.root / artifact / partition / CURRENT
-        if not pointer.exists():
-            return None
-        return ArtifactVersion.from_json(pointer.read_text(encoding="utf-8"))
+        text = self.storage.read_text(f"{artifact}/{partition}/{CURRENT}")
+        return None if text is None else ArtifactVersion.from_json(text)
 
     def require(self, artifact: str, partition: str) -> ArtifactVersion:
         """The current version, or an error that says which asset to materialize first."""
@@ -302,11 +259,15 @@ class ArtifactStore:
         self, artifact: str | None = None, partition: str | None = None
     ) -> list[ArtifactVersion]:
         """Every stored version (of one artifact / partition when given), oldest first."""
-        pattern = f"{artifact or '*'}/{partition or '*'}/*{MANIFEST_SUFFIX}"
-        found = [
-            ArtifactVersion.from_json(path.read_text(encoding="utf-8"))
-            for path in self.root.glob(pattern)
-        ]
+        folder = "/".join(part for part in (artifact, partition if artifact else None) if part)
+        found = []
+        for info in self.storage.list(folder, recursive=True):
+            parts = info.path.split("/")
+            if len(parts) != 3 or not parts[2].endswith(MANIFEST_SUFFIX):
+                continue
+            if partition is not None and parts[1] != partition:
+                continue
+            found.append(ArtifactVersion.from_json(self.storage.read(info.path).decode("utf-8")))
         return sorted(found, key=lambda v: (v.artifact, v.partition, v.created_at, v.version))
 
     def find(self, prefix: str, artifact: str | None = None) -> ArtifactVersion:
@@ -329,17 +290,31 @@ class ArtifactStore:
         """Delete a version that is not current; returns the bytes freed."""
         if self.is_current(version):
             raise ValueError(f"{version.artifact}/{version.partition} {version.short} is current")
-        blob = Path(version.path)
-        freed = blob.stat().st_size if blob.exists() else 0
-        blob.unlink(missing_ok=True)
-        (blob.parent / f"{version.version}{MANIFEST_SUFFIX}").unlink(missing_ok=True)
+        blob = self.storage.name_of(version.path)
+        freed = self.storage.size(blob) if self.storage.exists(blob) else 0
+        self.storage.delete(blob)
+        folder = f"{version.artifact}/{version.partition}"
+        self.storage.delete(f"{folder}/{version.version}{MANIFEST_SUFFIX}")
         return freed
 
+    def parquet_file(self, version: ArtifactVersion) -> pq.ParquetFile:
+        """The version's Parquet file, opened for reading row groups."""
+        return pq.ParquetFile(self.storage.open(self.storage.name_of(version.path)))
+
     def read_version(self, version: ArtifactVersion) -> pa.Table:
-        return pq.read_table(version.path)
+        return self.parquet_file(version).read()
 
     def read_table(self, artifact: str, partition: str) -> pa.Table:
-        return pq.read_table(self.require(artifact, partition).path)
+        return self.read_version(self.require(artifact, partition))
 
     def read_bytes(self, artifact: str, partition: str) -> bytes:
-        return Path(self.require(artifact, partition).path).read_bytes()
+        return self.storage.read(self.storage.name_of(self.require(artifact, partition).path))
+
+    def local_copy(self, version: ArtifactVersion) -> contextlib.AbstractContextManager[Path]:
+        """A path on this machine holding the version's bytes (a download when remote)."""
+        return self.storage.local_copy(self.storage.name_of(version.path))
+
+
+def artifact_store(home: Home) -> ArtifactStore:
+    """The artifact store of ``home`` (under its shared storage)."""
+    return ArtifactStore(home.shared.child("artifacts"))

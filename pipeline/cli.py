@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from pipeline import warehouse
-from pipeline.artifacts import ArtifactStore
+from pipeline.artifacts import artifact_store
 from pipeline.home import REPO_ROOT, SAMPLE_DUMP, Home, resolve_home
 from pipeline.lake import lake_location
 from pipeline.versions import diff_snapshots, papers_version, plan_collection
@@ -110,12 +110,12 @@ def versions(artifact: str | None, snapshot: str | None) -> None:
         with warehouse.session(home, read_only=True) as con:
             _print_result(con.execute(WAREHOUSE_VERSIONS), "table")
         return
-    found = ArtifactStore(home.artifacts).versions(artifact, snapshot)
+    store = artifact_store(home)
+    found = store.versions(artifact, snapshot)
     if not found:
         raise click.ClickException(
-            f"no versions of {artifact or 'any artifact'} in {home.artifacts}"
+            f"no versions of {artifact or 'any artifact'} in {store.location}"
         )
-    store = ArtifactStore(home.artifacts)
     rows = [
         {
             "artifact": v.artifact,
@@ -137,7 +137,7 @@ def versions(artifact: str | None, snapshot: str | None) -> None:
 @click.argument("new")
 def diff(old: str, new: str) -> None:
     """What changed between two versions of a snapshot (raw or papers version ids, 6+ chars)."""
-    store = ArtifactStore(resolve_home().artifacts)
+    store = artifact_store(resolve_home())
     try:
         before = papers_version(store, store.find(old))
         after = papers_version(store, store.find(new))
@@ -176,7 +176,7 @@ def gc(keep: int | None, older_than: int | None, dry_run: bool) -> None:
     kept version was made from, are always kept."""
     if keep is None and older_than is None:
         raise click.UsageError("give --keep N, --older-than DAYS, or both")
-    store = ArtifactStore(resolve_home().artifacts)
+    store = artifact_store(resolve_home())
     plan = plan_collection(
         store, keep, timedelta(days=older_than) if older_than is not None else None
     )
@@ -278,18 +278,17 @@ def _run_ingest(paths: list[Path]) -> list:
 
 
 def _print_locations(home: Home) -> None:
-    latest_report = home.reports / "snapshot_report" / "latest.html"
-    trends = home.reports / "trend_report" / "latest.html"
+    shared = home.shared
     click.echo(
         "\n".join(
             [
                 "",
-                f"Parquet artifacts : {home.artifacts}",
+                f"Parquet artifacts : {shared.url('artifacts')}",
                 f"Warehouse         : {lake_location(home).describe()}",
-                f"Digest            : {latest_report}",
-                f"                    {latest_report.with_suffix('.md')}",
-                f"Trend report      : {trends}",
-                f"Feed              : {home.reports / 'feed.xml'}",
+                f"Digest            : {shared.url('reports/snapshot_report/latest.html')}",
+                f"                    {shared.url('reports/snapshot_report/latest.md')}",
+                f"Trend report      : {shared.url('reports/trend_report/latest.html')}",
+                f"Feed              : {shared.url('reports/feed.xml')}",
                 "",
                 'Query it   : .venv/bin/paperlake sql "SELECT rank, title FROM latest_papers LIMIT 10"',
                 "Open the UI: ./dev ui   (then http://127.0.0.1:3000)",

@@ -29,8 +29,10 @@ from pathlib import Path
 import httpx
 import yaml
 
-from pipeline.artifacts import sha256_hex, write_atomic
+from pipeline.artifacts import sha256_hex
 from pipeline.home import Home
+from pipeline.landing import LANDING
+from pipeline.storage import Storage
 
 SOURCES_ENV = "PAPERLAKE_SOURCES"
 USER_AGENT = "paperlake/0.1 (trending-papers archiver; +https://github.com/paperlake)"
@@ -70,7 +72,7 @@ class FetchResult:
     status: str
     message: str
     requests: int
-    landed: Path | None = None
+    landed: str | None = None  # the file's name in the landing folder
 
 
 def sources_file(home: Home, env: Mapping[str, str] | None = None) -> Path:
@@ -122,18 +124,17 @@ def load_sources(home: Home, env: Mapping[str, str] | None = None) -> list[Sourc
 class FetchState:
     """Per-URL validators and the hash of the last body, so unchanged listings cost nothing."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.entries: dict[str, dict[str, str]] = (
-            json.loads(path.read_text()) if path.exists() else {}
-        )
+    def __init__(self, storage: Storage, name: str) -> None:
+        self.storage, self.name = storage, name
+        text = storage.read_text(name)
+        self.entries: dict[str, dict[str, str]] = json.loads(text) if text else {}
 
     def get(self, url: str) -> dict[str, str]:
         return self.entries.get(url, {})
 
     def remember(self, url: str, **values: str) -> None:
         self.entries[url] = {k: v for k, v in values.items() if v}
-        write_atomic(self.path, json.dumps(self.entries, indent=1, sort_keys=True).encode())
+        self.storage.write(self.name, json.dumps(self.entries, indent=1, sort_keys=True).encode())
 
 
 class Fetcher:
@@ -155,7 +156,7 @@ class Fetcher:
         self.max_bytes = max_bytes
         self.attempts = attempts
         self.first_backoff = first_backoff
-        self.state = FetchState(home.root / "fetch" / "state.json")
+        self.state = FetchState(home.shared, "fetch/state.json")
 
     def fetch(self, source: Source, day: date) -> FetchResult:
         """Fetch ``source`` for ``day`` and land the listing when it is new."""
@@ -244,8 +245,8 @@ class Fetcher:
             return FetchResult(
                 source.name, day, "unchanged", f"{url}: same listing as last time", requests
             )
-        target = self.home.landing / source.file_name(day)
-        write_atomic(target, body)
+        target = source.file_name(day)
+        self.home.shared.child(LANDING).write(target, body)
         self.state.remember(
             url, sha256=digest, fetched_at=datetime.now(UTC).isoformat(), **validators
         )
@@ -253,7 +254,7 @@ class Fetcher:
             source.name,
             day,
             "new",
-            f"{url}: {len(body):,} bytes landed as {target.name}",
+            f"{url}: {len(body):,} bytes landed as {target}",
             requests,
             target,
         )

@@ -3,6 +3,11 @@
 One environment variable, ``PAPERLAKE_HOME``, relocates everything: the landing folder, the
 raw archive, the Parquet artifacts, the warehouse, the reports and the Dagster instance storage.
 Without it, state lives in ``.paperlake/`` inside the checkout (ignored by git).
+
+``PAPERLAKE_STORAGE`` (e.g. ``s3://paperlake/home``) moves the state that every step of a run
+shares (landing, quarantine, artifacts, reports, search index, fetch state) onto object storage,
+so steps on several machines need no shared volume; the folder properties below then describe
+only the default local layout.
 """
 
 from __future__ import annotations
@@ -10,7 +15,10 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
+
+from pipeline.storage import STORAGE_ENV, Storage, open_storage
 
 HOME_ENV = "PAPERLAKE_HOME"
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -23,6 +31,15 @@ class Home:
     """The folders of one paperlake home. Creating a ``Home`` touches nothing on disk."""
 
     root: Path
+    storage_url: str = ""
+    # The object store's credentials and endpoint, as the environment gave them (else read from
+    # the process environment when first needed).
+    storage_env: tuple[tuple[str, str], ...] = ()
+
+    @cached_property
+    def shared(self) -> Storage:
+        """Where the state every step shares lives: ``PAPERLAKE_STORAGE``, else this folder."""
+        return open_storage(self.storage_url or str(self.root), dict(self.storage_env) or None)
 
     @property
     def landing(self) -> Path:
@@ -68,14 +85,20 @@ class Home:
 
     def ensure(self) -> Home:
         """Create the folders a pipeline run writes to; returns ``self``."""
-        for folder in (self.landing, self.quarantine, self.artifacts, self.reports, self.dagster):
+        shared = (self.landing, self.quarantine, self.artifacts, self.reports)
+        for folder in (*(shared if self.shared.is_local else ()), self.dagster):
             folder.mkdir(parents=True, exist_ok=True)
         return self
 
 
 def resolve_home(env: Mapping[str, str] | None = None) -> Home:
-    """The home named by ``PAPERLAKE_HOME``, else the default inside the checkout."""
+    """The home named by ``PAPERLAKE_HOME`` (else the default inside the checkout), with its
+    shared state where ``PAPERLAKE_STORAGE`` says."""
     env = os.environ if env is None else env
     configured = env.get(HOME_ENV, "").strip()
     root = Path(configured).expanduser() if configured else DEFAULT_HOME
-    return Home(root.resolve())
+    storage_url = env.get(STORAGE_ENV, "").strip()
+    storage_env = tuple(
+        sorted((k, v) for k, v in env.items() if k.startswith(("AWS_", "PAPERLAKE_S3_")))
+    )
+    return Home(root.resolve(), storage_url, storage_env if storage_url else ())

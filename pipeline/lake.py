@@ -21,11 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.home import Home
+from pipeline.storage import S3Settings, is_object_store
 
 CATALOG_ENV = "PAPERLAKE_CATALOG"
 DATA_PATH_ENV = "PAPERLAKE_DATA_PATH"
-S3_ENDPOINT_ENV = "PAPERLAKE_S3_ENDPOINT"
-S3_USE_SSL_ENV = "PAPERLAKE_S3_USE_SSL"
 
 _SQLITE = ("duckdb_extension_sqlite_scanner", "sqlite_scanner")
 _POSTGRES = ("duckdb_extension_postgres_scanner", "postgres_scanner")
@@ -51,7 +50,7 @@ class LakeLocation:
 
     @property
     def data_on_object_store(self) -> bool:
-        return self.data_path.startswith(("s3://", "s3a://", "gs://", "r2://"))
+        return is_object_store(self.data_path)
 
     def describe(self) -> str:
         return f"{self.metadata} (data in {self.data_path})"
@@ -83,18 +82,15 @@ class LakeLocation:
         standard AWS variables), or None for local data files."""
         if not self.data_on_object_store:
             return None
-        env = self.env
-        options = {
+        s3 = S3Settings.from_env(self.env)
+        options: dict[str, str | bool] = {
             "TYPE": "s3",
-            "KEY_ID": env.get("AWS_ACCESS_KEY_ID", ""),
-            "SECRET": env.get("AWS_SECRET_ACCESS_KEY", ""),
-            "REGION": env.get("AWS_REGION", env.get("AWS_DEFAULT_REGION", "us-east-1")),
+            "KEY_ID": s3.key_id,
+            "SECRET": s3.secret,
+            "REGION": s3.region,
         }
-        endpoint = env.get(S3_ENDPOINT_ENV, "").strip()
-        if endpoint:
-            options["ENDPOINT"] = endpoint
-            options["URL_STYLE"] = "path"
-            options["USE_SSL"] = env.get(S3_USE_SSL_ENV, "false").lower() in ("1", "true", "yes")
+        if s3.endpoint:
+            options |= {"ENDPOINT": s3.endpoint, "URL_STYLE": "path", "USE_SSL": s3.use_ssl}
         rendered = ", ".join(
             f"{key} {str(value).lower() if isinstance(value, bool) else _quote(value)}"
             for key, value in options.items()

@@ -10,12 +10,11 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
+import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from pipeline.artifacts import write_atomic
 from pipeline.formats.errors import ParseError
 from pipeline.home import Home
 
@@ -24,18 +23,18 @@ _DATE_IN_NAME = re.compile(r"(?<!\d)(\d{4})-?(\d{2})-?(\d{2})(?!\d)")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
+LANDING = "landing"
+QUARANTINE = "quarantine"
+
+
 @dataclass(frozen=True)
 class LandedFile:
     """A file waiting in the landing folder."""
 
-    path: Path
+    name: str
     key: str
     size: int
     mtime_ns: int
-
-    @property
-    def name(self) -> str:
-        return self.path.name
 
     @property
     def fingerprint(self) -> str:
@@ -62,27 +61,55 @@ def observed_on(key: str) -> date | None:
     return None
 
 
+def _skipped(name: str) -> bool:
+    return name.startswith(".") or name.endswith((".tmp", ".part", ".crdownload"))
+
+
 def scan_landing(home: Home) -> list[LandedFile]:
     """Files waiting in the landing folder, oldest first.
 
-    Hidden and temporary files and folders are skipped. Symbolic links are listed (never
-    followed) so that ingesting them rejects them visibly.
+    Hidden and temporary files and folders are skipped. On a local disk, symbolic links are
+    listed (never followed) so that ingesting them rejects them visibly.
     """
-    if not home.landing.is_dir():
-        return []
+    area = home.shared.child(LANDING)
     found = []
-    for path in home.landing.iterdir():
-        if path.name.startswith(".") or path.name.endswith((".tmp", ".part", ".crdownload")):
-            continue
-        if not path.is_symlink() and not path.is_file():
-            continue
-        stat = path.lstat()
-        found.append(LandedFile(path, snapshot_key(path.name), stat.st_size, stat.st_mtime_ns))
+    if area.is_local:
+        folder = area.local_path()
+        for path in folder.iterdir() if folder.is_dir() else ():
+            if _skipped(path.name) or (not path.is_symlink() and not path.is_file()):
+                continue
+            stat = path.lstat()
+            found.append(
+                LandedFile(path.name, snapshot_key(path.name), stat.st_size, stat.st_mtime_ns)
+            )
+    else:
+        for info in area.list():
+            if _skipped(info.base_name):
+                continue
+            mtime_ns = int(info.mtime.timestamp() * 1e9) if info.mtime else 0
+            found.append(
+                LandedFile(info.base_name, snapshot_key(info.base_name), info.size or 0, mtime_ns)
+            )
     return sorted(found, key=lambda f: (f.mtime_ns, f.name))
 
 
-def read_landed(path: Path, max_bytes: int) -> bytes:
+def is_landed(home: Home, name: str) -> bool:
+    area = home.shared.child(LANDING)
+    if area.is_local:
+        path = area.local_path(name)
+        return path.is_symlink() or path.is_file()
+    return area.exists(name)
+
+
+def read_landed(home: Home, name: str, max_bytes: int) -> bytes:
     """The bytes of a landed file, refusing symbolic links and files over ``max_bytes``."""
+    area = home.shared.child(LANDING)
+    if not area.is_local:
+        size = area.size(name)
+        if size > max_bytes:
+            raise ParseError(f"file is {size:,} bytes, over the {max_bytes:,}-byte limit")
+        return area.read(name)
+    path = area.local_path(name)
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except OSError as error:
@@ -98,31 +125,32 @@ def read_landed(path: Path, max_bytes: int) -> bytes:
         return handle.read()
 
 
-def land(home: Home, source: Path) -> Path:
-    """Copy ``source`` into the landing folder under a safe name; returns the landed path."""
-    home.landing.mkdir(parents=True, exist_ok=True)
+def remove_landed(home: Home, name: str) -> None:
+    home.shared.child(LANDING).delete(name)
+
+
+def land(home: Home, source: Path) -> LandedFile:
+    """Copy ``source`` into the landing folder under a safe name; returns the landed file."""
     name = _safe_file_name(source.name)
-    target = home.landing / name
-    write_atomic(target, source.read_bytes())
-    return target
+    data = source.read_bytes()
+    home.shared.child(LANDING).write(name, data)
+    return LandedFile(name, snapshot_key(name), len(data), time.time_ns())
 
 
-def quarantine(home: Home, path: Path, reason: str) -> Path:
-    """Move a rejected file into the quarantine folder beside a sidecar saying why."""
-    home.quarantine.mkdir(parents=True, exist_ok=True)
+def quarantine(home: Home, name: str, reason: str) -> str:
+    """Move a rejected landed file into the quarantine folder beside a sidecar saying why;
+    returns where it went."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    target = home.quarantine / f"{stamp}-{_safe_file_name(path.name)}"
-    shutil.move(str(path), target)
+    target = f"{stamp}-{_safe_file_name(name)}"
+    home.shared.move(f"{LANDING}/{name}", f"{QUARANTINE}/{target}")
     sidecar = {
-        "file": path.name,
-        "quarantined_as": target.name,
+        "file": name,
+        "quarantined_as": target,
         "reason": reason,
         "quarantined_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    write_atomic(
-        target.with_name(target.name + ".reason.json"), json.dumps(sidecar, indent=2).encode()
-    )
-    return target
+    home.shared.write(f"{QUARANTINE}/{target}.reason.json", json.dumps(sidecar, indent=2).encode())
+    return home.shared.url(f"{QUARANTINE}/{target}")
 
 
 def safe_suffix(name: str) -> str:

@@ -1,7 +1,8 @@
 """Full-text search over titles and abstracts, BM25-ranked, with DuckDB's ``fts`` extension.
 
-The index is a set of immutable segments under ``warehouse/search/``: each a DuckDB file holding
-some papers and the fts index over them (``PRAGMA create_fts_index``). A snapshot adds one small
+The index is a set of immutable segments under ``warehouse/search/`` of the shared storage: each
+a DuckDB file holding some papers and the fts index over them (``PRAGMA create_fts_index``). On
+object storage, each machine keeps a local copy of the segments it reads (they never change). A snapshot adds one small
 segment with the papers not indexed yet, so indexing costs what the snapshot brings, not the
 history; segments of a similar size are merged, four at a time, into one (size-tiered, so each
 paper is re-indexed O(log n) times). ``segments.json`` lists the live segments and is replaced
@@ -24,7 +25,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.artifacts import write_atomic
+from pipeline.home import Home
+from pipeline.storage import Storage
 
 # Bump when what a segment holds or how it is indexed changes.
 CODE_VERSION = "1"
@@ -50,24 +52,69 @@ class Segment:
         return int(math.log(max(self.papers, 1), MERGE_FANOUT))
 
 
-def segments(folder: Path) -> list[Segment]:
-    """The live segments, oldest first."""
-    manifest = folder / MANIFEST
-    if not manifest.exists():
-        return []
-    return [Segment(**entry) for entry in json.loads(manifest.read_text())["segments"]]
+@dataclass(frozen=True)
+class SegmentFiles:
+    """Where the segments live (``storage``) and where this machine reads them (``local``: the
+    same folder on a local disk, a cache of downloaded segments otherwise)."""
+
+    storage: Storage
+    local: Path
+
+    @classmethod
+    def of(cls, storage: Storage, cache: Path) -> SegmentFiles:
+        return cls(storage, storage.local_path() if storage.is_local else cache)
+
+    def live(self) -> list[Segment]:
+        """The live segments, oldest first."""
+        text = self.storage.read_text(MANIFEST)
+        return [Segment(**entry) for entry in json.loads(text)["segments"]] if text else []
+
+    def write_manifest(self, live: list[Segment]) -> None:
+        document = {"segments": [{"number": s.number, "papers": s.papers} for s in live]}
+        self.storage.write(MANIFEST, json.dumps(document, indent=1).encode())
+
+    def path(self, segment: Segment) -> Path:
+        """The segment's file on this machine, downloaded first if needed."""
+        local = self.local / segment.file_name
+        if not local.exists():
+            self.local.mkdir(parents=True, exist_ok=True)
+            partial = self.local / f".{segment.file_name}.download"
+            self.storage.download(segment.file_name, partial)
+            os.replace(partial, local)
+        return local
+
+    def publish(self, built: Path, segment: Segment) -> None:
+        """Make a segment built at ``built`` (in ``local``) visible to every machine."""
+        final = self.local / segment.file_name
+        os.replace(built, final)
+        if not self.storage.is_local:
+            self.storage.upload(final, segment.file_name)
+
+    def remove_dead(self, live: list[Segment]) -> None:
+        """Delete segment files no manifest lists (readers that still have one open keep
+        reading)."""
+        keep = {s.file_name for s in live}
+        for path in self.local.glob("segment-*.duckdb"):
+            if path.name not in keep:
+                path.unlink(missing_ok=True)
+        if not self.storage.is_local:
+            for info in self.storage.list():
+                if info.base_name.startswith("segment-") and info.base_name not in keep:
+                    self.storage.delete(info.base_name)
 
 
-def _write_manifest(folder: Path, live: list[Segment]) -> None:
-    document = {"segments": [{"number": s.number, "papers": s.papers} for s in live]}
-    write_atomic(folder / MANIFEST, json.dumps(document, indent=1).encode())
+def segment_files(home: Home) -> SegmentFiles:
+    """The search segments of ``home``: ``warehouse/search`` of its shared storage."""
+    return SegmentFiles.of(home.shared.child("warehouse/search"), home.root / "cache" / "search")
 
 
-def _build_segment(folder: Path, number: int, docs: pa.Table, fts_extension: Path) -> Segment:
+def _build_segment(
+    files: SegmentFiles, number: int, docs: pa.Table, fts_extension: Path
+) -> Segment:
     """Write ``docs`` (paper_id, title, abstract) and their fts index to a new segment file."""
     segment = Segment(number, docs.num_rows)
-    final = folder / segment.file_name
-    partial = folder / f".{segment.file_name}.partial"
+    files.local.mkdir(parents=True, exist_ok=True)
+    partial = files.local / f".{segment.file_name}.partial"
     partial.unlink(missing_ok=True)
     with duckdb.connect(str(partial)) as con:
         con.execute(f"LOAD '{fts_extension}'")
@@ -80,7 +127,7 @@ def _build_segment(folder: Path, number: int, docs: pa.Table, fts_extension: Pat
             "stemmer='porter', stopwords='english', overwrite=1)"
         )
         con.execute("CHECKPOINT")
-    os.replace(partial, final)
+    files.publish(partial, segment)
     return segment
 
 
@@ -93,19 +140,21 @@ def indexed_ids(con: duckdb.DuckDBPyConnection, live: Iterable[Segment]) -> set[
     return ids
 
 
-def attach(con: duckdb.DuckDBPyConnection, folder: Path, fts_extension: Path) -> list[Segment]:
+def attach(
+    con: duckdb.DuckDBPyConnection, files: SegmentFiles, fts_extension: Path
+) -> list[Segment]:
     """Attach every live segment read-only as ``s<number>`` and define ``search_papers(query)``,
     a table macro returning ``paper_id, score`` (BM25, best first)."""
     con.execute(f"LOAD '{fts_extension}'")
     for attempt in range(5):
-        live = segments(folder)
+        live = files.live()
         try:
             for segment in live:
                 con.execute(
-                    f"ATTACH IF NOT EXISTS '{folder / segment.file_name}' AS s{segment.number} (READ_ONLY)"
+                    f"ATTACH IF NOT EXISTS '{files.path(segment)}' AS s{segment.number} (READ_ONLY)"
                 )
             break
-        except duckdb.IOException:
+        except (duckdb.IOException, FileNotFoundError):
             # a concurrent merge replaced a segment between reading the manifest and attaching
             for segment in live:
                 con.execute(f"DETACH DATABASE IF EXISTS s{segment.number}")
@@ -135,20 +184,19 @@ def attach(con: duckdb.DuckDBPyConnection, folder: Path, fts_extension: Path) ->
 
 
 def add_papers(
-    con: duckdb.DuckDBPyConnection, folder: Path, docs: pa.Table, fts_extension: Path
+    con: duckdb.DuckDBPyConnection, files: SegmentFiles, docs: pa.Table, fts_extension: Path
 ) -> tuple[int, int]:
     """Index the papers of ``docs`` that no live segment holds yet, then merge segments of the
     same size tier; returns (papers indexed, segments merged). ``con`` must have the live
     segments attached; the caller serialises writers."""
-    folder.mkdir(parents=True, exist_ok=True)
-    live = segments(folder)
+    live = files.live()
     known = indexed_ids(con, live)
     fresh = docs.filter(pc.invert(pc.is_in(docs["paper_id"], pa.array(sorted(known), pa.string()))))
     if fresh.num_rows == 0:
         return 0, 0
     number = max((s.number for s in live), default=0) + 1
-    live.append(_attached(con, folder, _build_segment(folder, number, fresh, fts_extension)))
-    _write_manifest(folder, live)
+    live.append(_attached(con, files, _build_segment(files, number, fresh, fts_extension)))
+    files.write_manifest(live)
     merged = 0
     while True:
         tiers: dict[int, list[Segment]] = {}
@@ -162,26 +210,16 @@ def add_papers(
         )
         combined = con.execute(f"SELECT DISTINCT ON (paper_id) * FROM ({union})").to_arrow_table()
         number = max(s.number for s in live) + 1
-        replacement = _attached(
-            con, folder, _build_segment(folder, number, combined, fts_extension)
-        )
+        replacement = _attached(con, files, _build_segment(files, number, combined, fts_extension))
         live = [s for s in live if s not in crowded] + [replacement]
-        _write_manifest(folder, live)
+        files.write_manifest(live)
         for segment in crowded:
             con.execute(f"DETACH s{segment.number}")
         merged += len(crowded)
-    _remove_dead_files(folder, live)
+    files.remove_dead(live)
     return fresh.num_rows, merged
 
 
-def _attached(con: duckdb.DuckDBPyConnection, folder: Path, segment: Segment) -> Segment:
-    con.execute(f"ATTACH '{folder / segment.file_name}' AS s{segment.number} (READ_ONLY)")
+def _attached(con: duckdb.DuckDBPyConnection, files: SegmentFiles, segment: Segment) -> Segment:
+    con.execute(f"ATTACH '{files.path(segment)}' AS s{segment.number} (READ_ONLY)")
     return segment
-
-
-def _remove_dead_files(folder: Path, live: list[Segment]) -> None:
-    """Delete segment files no manifest lists (readers that still have one open keep reading)."""
-    keep = {s.file_name for s in live}
-    for path in folder.glob("segment-*.duckdb"):
-        if path.name not in keep:
-            path.unlink(missing_ok=True)

@@ -122,7 +122,7 @@ def connect(
     con = _DATABASES[key].cursor()
     try:
         con.execute(f"USE {CATALOG_ALIAS}")
-        search.attach(con, home.search, extension_path(*FTS))
+        search.attach(con, search.segment_files(home), extension_path(*FTS))
     except BaseException:
         con.close()
         raise
@@ -160,7 +160,7 @@ def _open(
                 f"the warehouse in {location.describe()} has no tables yet; ingest a dump first "
                 "(`paperlake ingest FILE` or `paperlake demo`)"
             )
-        search.attach(con, home.search, extension_path(*FTS))
+        search.attach(con, search.segment_files(home), extension_path(*FTS))
     except BaseException:
         con.close()
         raise
@@ -360,7 +360,7 @@ def index_search(con: duckdb.DuckDBPyConnection, home: Home, snapshot_id: str) -
     """Add a snapshot's not yet searchable papers to the full-text index; returns (papers
     indexed, segments merged)."""
     return search.add_papers(
-        con, home.search, snapshot_papers(con, snapshot_id), extension_path(*FTS)
+        con, search.segment_files(home), snapshot_papers(con, snapshot_id), extension_path(*FTS)
     )
 
 
@@ -422,10 +422,7 @@ def record_fetches(con: duckdb.DuckDBPyConnection, results: list) -> None:
     if not results:
         return
     now = datetime.now(UTC)
-    rows = [
-        (r.source, r.day, r.status, r.message, r.requests, r.landed.name if r.landed else None, now)
-        for r in results
-    ]
+    rows = [(r.source, r.day, r.status, r.message, r.requests, r.landed, now) for r in results]
 
     def attempt() -> None:
         with transaction(con):

@@ -2,12 +2,11 @@
 
 import hashlib
 import json
-from pathlib import Path
 
 import duckdb
 
 from pipeline import warehouse
-from pipeline.artifacts import CURRENT, ArtifactVersion, sha256_hex
+from pipeline.artifacts import CURRENT, ArtifactVersion, artifact_store, sha256_hex
 from pipeline.home import Home
 from pipeline.lake import lake_location
 
@@ -46,12 +45,16 @@ TIMED_ARTIFACTS = {"digest_feed"}
 
 def current_artifacts(home: Home, skip: frozenset[str] = frozenset()) -> dict[str, str]:
     """artifact/partition -> current version, checking each pointer leads to intact bytes."""
+    storage = artifact_store(home).storage
+    pointers = sorted(
+        info.path for info in storage.list(recursive=True) if info.base_name == CURRENT
+    )
     found = {}
-    for pointer in sorted(home.artifacts.glob(f"*/*/{CURRENT}")):
-        version = ArtifactVersion.from_json(pointer.read_text())
-        blob = Path(version.path)
-        assert blob.exists(), f"{pointer} points to a missing {blob}"
-        assert sha256_hex(blob.read_bytes()) == version.version, (
+    for pointer in pointers:
+        version = ArtifactVersion.from_json(storage.read(pointer).decode())
+        blob = storage.name_of(version.path)
+        assert storage.exists(blob), f"{pointer} points to a missing {blob}"
+        assert sha256_hex(storage.read(blob)) == version.version, (
             f"{blob} is not what {pointer} says"
         )
         if version.artifact not in TIMED_ARTIFACTS | skip:
@@ -92,9 +95,10 @@ def table_fingerprints(
 def check_invariants(home: Home) -> None:
     """No partial artifact is visible and no table holds a duplicate or a half-loaded snapshot."""
     current_artifacts(home)
-    visible = [p for p in home.artifacts.rglob("*") if p.is_file() and not p.name.startswith(".")]
-    for path in visible:
-        assert not path.name.endswith((".tmp", ".partial")), path
+    stored = artifact_store(home).storage.list(recursive=True)
+    for info in stored:
+        if not info.base_name.startswith("."):
+            assert not info.base_name.endswith((".tmp", ".partial")), info.path
     if not lake_location(home).may_exist():
         return
     try:

@@ -1,9 +1,10 @@
 """The distributed profile on real services over loopback.
 
 Dagster's instance in PostgreSQL, a backfill of snapshot partitions launched by the daemon, every
-step on one of two real Celery workers (RabbitMQ broker), the warehouse catalog in PostgreSQL and
-its data files on an S3 server (moto, in server mode). One worker is killed in the middle of the
-backfill; every run must still succeed, and the warehouse must equal what the embedded default
+step on one of two real Celery workers (RabbitMQ broker), the warehouse catalog in PostgreSQL,
+its data files and every step's shared state (landing, artifacts, reports, search index) on an
+S3 server (moto, in server mode); each worker has a local home of its own, as on another machine,
+and nothing shared may land in it. One worker is killed in the middle of the backfill; every run must still succeed, and the warehouse must equal what the embedded default
 builds from the same dumps (all tables but the related-papers index, whose weights depend on
 the order runs reach the warehouse: for it, the same papers must be indexed).
 
@@ -114,8 +115,12 @@ def test_backfill_on_celery_workers_survives_a_killed_worker(
     unfinished = received - done
     assert unfinished <= taken_over, f"steps lost with worker 1: {unfinished - taken_over}"
 
+    for worker in workers:
+        local = _shared_state_in(cluster.worker_home(worker))
+        assert local == [], f"{worker} wrote shared state to its local home: {local[:5]}"
     _warehouse_env(cluster, monkeypatch)
     distributed = fingerprint(cluster.home, REPORTS)
+    searchable = _searchable(cluster.home)
 
     # The same dumps through the embedded default, in another home.
     for key in list(os.environ):
@@ -128,6 +133,7 @@ def test_backfill_on_celery_workers_survives_a_killed_worker(
     outcomes = ingest_files(dumps, embedded_home)
     assert all(o.ok for o in outcomes), [o.message for o in outcomes]
     embedded = fingerprint(embedded_home, REPORTS)
+    assert searchable == _searchable(embedded_home)
 
     report = {
         "partitions": PARTITIONS,
@@ -153,6 +159,18 @@ def test_backfill_on_celery_workers_survives_a_killed_worker(
     indexed_embedded = _indexed(embedded_home)
     _warehouse_env(cluster, monkeypatch)
     assert _indexed(cluster.home) == indexed_embedded
+
+
+def _shared_state_in(home_root: Path) -> list[Path]:
+    folders = ("landing", "quarantine", "artifacts", "reports", "warehouse")
+    return [p for f in folders for p in (home_root / f).rglob("*") if p.is_file()]
+
+
+def _searchable(home: Home) -> int:
+    """How many papers ``home``'s full-text index holds (settings from the environment)."""
+    from pipeline import search
+
+    return sum(segment.papers for segment in search.segment_files(home).live())
 
 
 def _tasks(log: str) -> tuple[set[str], set[str]]:

@@ -102,8 +102,8 @@ def test_a_503_then_success_retries_once_with_backoff(home, server, waits):
     server.answer("/daily/2026-11-24", {"status": 503, "body": b"busy"}, {"body": DAILY})
     result = _fetcher(home, waits).fetch(_source(server), DAY)
     assert (result.status, result.requests, waits) == ("new", 2, [2.0])
-    assert result.landed == home.landing / "hf-daily-2026-11-24.json"
-    assert result.landed.read_bytes() == DAILY
+    assert result.landed == "hf-daily-2026-11-24.json"
+    assert (home.landing / result.landed).read_bytes() == DAILY
 
 
 def test_a_429_waits_for_retry_after(home, server, waits):
@@ -126,7 +126,7 @@ def test_a_truncated_body_is_retried_never_landed(home, server, waits):
     server.answer("/daily/2026-11-24", {"body": DAILY[:100], "length": len(DAILY)}, {"body": DAILY})
     result = _fetcher(home, waits).fetch(_source(server), DAY)
     assert (result.status, result.requests, waits) == ("new", 2, [2.0])
-    assert result.landed.read_bytes() == DAILY
+    assert (home.landing / result.landed).read_bytes() == DAILY
 
 
 def test_an_unchanged_listing_costs_a_304_and_lands_nothing(home, server, waits):
@@ -175,8 +175,8 @@ def test_every_format_lands_under_the_name_a_user_would_drop(
 ):
     server.answer("/x/2026-11-24", {"body": body})
     result = _fetcher(home, waits).fetch(_source(server, "/x/{date}", fmt), DAY)
-    assert result.landed.name == f"hf-daily-2026-11-24{suffix}"
-    assert parse_dump(result.landed.read_bytes(), result.landed.name).format == fmt
+    assert result.landed == f"hf-daily-2026-11-24{suffix}"
+    assert parse_dump((home.landing / result.landed).read_bytes(), result.landed).format == fmt
 
 
 def _write_sources(home, server, path="/daily/{date}") -> None:

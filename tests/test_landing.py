@@ -2,6 +2,7 @@
 
 import json
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -36,8 +37,8 @@ def test_land_copies_under_a_safe_name(home, tmp_path):
     source = tmp_path / "my dump (1).txt"
     source.write_text("content")
     landed = land(home, source)
-    assert landed.parent == home.landing
     assert landed.name == "my-dump-1.txt"
+    assert (home.landing / landed.name).read_text() == "content"
     assert source.exists()
 
 
@@ -57,7 +58,7 @@ def test_scan_skips_hidden_and_temporary_files_and_lists_links_unfollowed(home, 
 def test_quarantine_moves_the_file_beside_a_reason(home):
     bad = home.landing / "bad.txt"
     bad.write_bytes(b"")
-    moved = quarantine(home, bad, "file is empty")
+    moved = Path(quarantine(home, bad.name, "file is empty"))
     assert not bad.exists()
     assert moved.parent == home.quarantine
     sidecar = json.loads(moved.with_name(moved.name + ".reason.json").read_text())

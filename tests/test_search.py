@@ -34,7 +34,7 @@ def test_only_new_papers_are_indexed_and_segments_merge(home):
     ]
     assert [added for added, _ in counts] == [30, 20, 20, 20, 20]
     assert [merged for _, merged in counts] == [0, 0, 0, 4, 0]
-    live = search.segments(home.search)
+    live = search.segment_files(home).live()
     assert [s.papers for s in live] == [90, 20]
     assert sorted(p.name for p in home.search.glob("segment-*.duckdb")) == [
         f"segment-{s.number}.duckdb" for s in sorted(live, key=lambda s: str(s.number))

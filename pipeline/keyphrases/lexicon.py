@@ -27,7 +27,8 @@ from pathlib import Path
 
 import polars as pl
 
-from pipeline.artifacts import parquet_bytes, write_atomic
+from pipeline.artifacts import parquet_bytes
+from pipeline.storage import write_atomic
 
 # Word-class bits of a packed lexicon value; the Zipf frequency x 100 is stored above them.
 # KNOWN: in any list; IN_LEXICON: a form lemminflect knows.

@@ -2,31 +2,44 @@
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
-from pathlib import Path
 
-from pipeline.artifacts import ArtifactStore, ArtifactVersion, write_atomic
+from pipeline.artifacts import ArtifactStore, ArtifactVersion
 from pipeline.reports.digest import CODE_VERSION, RenderedReport
+from pipeline.storage import Storage
+
+# The folder of the shared storage where reports are published under stable names.
+REPORTS = "reports"
 
 
 @dataclass(frozen=True)
 class PublishedReport:
     html: ArtifactVersion
     markdown: ArtifactVersion
-    html_path: Path
-    markdown_path: Path
+    reports: Storage
+    html_name: str
+    markdown_name: str
+    rendered: RenderedReport
+
+    @property
+    def html_url(self) -> str:
+        return self.reports.url(self.html_name)
+
+    @property
+    def markdown_url(self) -> str:
+        return self.reports.url(self.markdown_name)
 
 
 def publish_report(
     store: ArtifactStore,
-    reports_dir: Path,
+    reports: Storage,
     artifact: str,
     partition: str,
     report: RenderedReport,
     upstream: dict[str, str],
 ) -> PublishedReport:
-    """Store both renderings (content-addressed) and copy them to ``<reports>/<partition>.*``."""
+    """Store both renderings (content-addressed) and copy them to
+    ``<reports>/<artifact>/<partition>.*``."""
     html = store.put(
         f"{artifact}_html",
         partition,
@@ -43,17 +56,14 @@ def publish_report(
         code_version=CODE_VERSION,
         upstream=upstream,
     )
-    html_path = reports_dir / artifact / f"{partition}.html"
-    markdown_path = reports_dir / artifact / f"{partition}.md"
-    write_atomic(html_path, report.html.encode())
-    write_atomic(markdown_path, report.markdown.encode())
-    return PublishedReport(html, markdown, html_path, markdown_path)
+    html_name, markdown_name = f"{artifact}/{partition}.html", f"{artifact}/{partition}.md"
+    reports.write(html_name, report.html.encode())
+    reports.write(markdown_name, report.markdown.encode())
+    return PublishedReport(html, markdown, reports, html_name, markdown_name, report)
 
 
 def publish_latest(published: PublishedReport) -> None:
-    """Point ``latest.html``/``latest.md`` beside the published files at this report."""
-    for source in (published.html_path, published.markdown_path):
-        target = source.with_name("latest" + source.suffix)
-        tmp = target.with_name("." + target.name + ".tmp")
-        shutil.copyfile(source, tmp)
-        tmp.replace(target)
+    """Make ``latest.html``/``latest.md`` beside the published files this report."""
+    folder = published.html_name.rsplit("/", 1)[0]
+    published.reports.write(f"{folder}/latest.html", published.rendered.html.encode())
+    published.reports.write(f"{folder}/latest.md", published.rendered.markdown.encode())
