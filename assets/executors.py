@@ -1,7 +1,10 @@
 """How a run executes its steps, chosen by the deployment profile.
 
-Embedded (the default): Dagster's multiprocess executor, one process per step on this machine,
-forked from a server that has the code loaded.
+Embedded (the default): Dagster's in-process executor: a run's steps execute one after another
+in the run's own process (work inside a step that is worth parallelising, such as a large dump,
+uses a worker pool of its own). At daily snapshot sizes a process per step costs more than the
+steps themselves: the backfill benchmark (``python -m benchmarks.run backfill``) halved with this
+executor.
 Distributed (``PAPERLAKE_PROFILE=distributed``): the ``dagster-celery`` executor; steps are queued
 on the broker named by ``PAPERLAKE_CELERY_BROKER`` and run by Celery workers on any machine that
 shares the instance, the warehouse and the home (``celery -A assets.celery_worker worker``).
@@ -43,11 +46,7 @@ def celery_settings() -> dict[str, str]:
 def default_executor() -> dg.ExecutorDefinition:
     """The executor every job uses unless it says otherwise."""
     if profile() != "distributed":
-        # Steps fork from a server that has imported the code location once, instead of each
-        # starting a fresh interpreter that imports Dagster, polars and DuckDB again.
-        return dg.multiprocess_executor.configured(
-            {"start_method": {"forkserver": {"preload_modules": ["pipeline.definitions"]}}}
-        )
+        return dg.in_process_executor
     from dagster_celery import celery_executor
 
     return celery_executor.configured({**celery_settings(), "config_source": DELIVERY})

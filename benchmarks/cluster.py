@@ -10,6 +10,7 @@ real Celery workers, each with a local home of its own.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -223,13 +224,15 @@ class Deployment:
         return spent
 
     def stop(self) -> None:
+        """Stop every process, then kill what they left behind in their sessions (a Celery
+        worker's pool process, a daemon's code server)."""
         for process in self.processes.values():
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
         for process in self.processes.values():
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
 
 
@@ -238,6 +241,7 @@ class Cluster(Deployment):
 
     def __init__(self, root: Path) -> None:
         tag = uuid.uuid4().hex[:8]
+        self.tag = tag
         self.databases = (f"pl_dagster_{tag}", f"pl_lake_{tag}")
         self.bucket = f"paperlake-{tag}"
         self.s3_port = _free_port()
@@ -295,10 +299,18 @@ class Cluster(Deployment):
             self.start(
                 name,
                 str(BIN / "celery"), "-A", "assets.celery_worker", "worker", "-Q", "dagster",
-                "--concurrency", "1", "-n", f"{name}@%h", "--loglevel", "INFO",
+                "--concurrency", "1", "-n", f"{name}-{self.tag}@%h", "--loglevel", "INFO",
                 env={HOME_ENV: str(self.worker_home(name))},
             )  # fmt: skip
-        wait_until(lambda: all("ready." in self.log(n) for n in names), 120, "the workers")
+
+        def ready() -> bool:
+            for name in names:
+                if self.processes[name].poll() is not None:
+                    tail = self.log(name).strip().splitlines()[-3:]
+                    raise RuntimeError(f"Celery {name} exited at start: " + " | ".join(tail))
+            return all("ready." in self.log(n) for n in names)
+
+        wait_until(ready, 120, "the workers")
         return names
 
     def worker_home(self, name: str) -> Path:

@@ -556,7 +556,7 @@ def _run_backfill(
     dumps: list[Path], runs_at_once: int, root: Path
 ) -> tuple[float, dict[str, float]]:
     """Backfill ``snapshot_job`` over one partition per dump through a real Dagster daemon
-    (queued runs, each in its own process, steps on the multiprocess executor), at most
+    (queued runs, each in its own process with the profile's executor), at most
     ``runs_at_once`` runs at a time; returns the wall time from submitting to the last run's end
     and where each run's time went (``Deployment.time_spent``)."""
     import re
