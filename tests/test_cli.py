@@ -116,3 +116,20 @@ def test_two_homes_never_share_partitions_or_runs(ingested, tmp_path, monkeypatc
     count = "SELECT count(*) AS n FROM papers"
     assert json.loads(_run(second, "sql", "--format", "json", count).stdout) == [{"n": 4}]
     assert json.loads(_run(first, "sql", "--format", "json", count).stdout) == [{"n": 248}]
+
+
+def test_demo_ingests_the_sample_and_every_location_it_prints_exists(tmp_path):
+    done = _run(tmp_path / "home", "demo")
+    assert done.returncode == 0, done.stderr[-2000:]
+    printed = {
+        label.strip(): Path(value.strip())
+        for label, value in (
+            line.split(" : ", 1) for line in done.stdout.splitlines() if " : " in line
+        )
+        if value.strip().startswith("/")
+    }
+    assert sorted(printed) == ["Digest", "Feed", "Parquet artifacts", "Trend report"]
+    for label, location in printed.items():
+        assert location.exists(), f"{label}: {location} does not exist"
+    assert "Codebook Features" in printed["Digest"].read_text()
+    assert printed["Digest"].with_suffix(".md").exists()
