@@ -14,9 +14,11 @@ sits in a large segment, so scores are comparable in practice.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +34,8 @@ from pipeline.storage import Storage
 CODE_VERSION = "1"
 MANIFEST = "segments.json"
 MERGE_FANOUT = 4
+# A reader removes downloaded segments that are no longer live once they are this old.
+PRUNE_AFTER_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,16 @@ class SegmentFiles:
             os.replace(partial, local)
         return local
 
+    def prune_local(self, live: list[Segment], min_age: float = 0.0) -> None:
+        """Delete the files on this machine that are not live segments (and are at least
+        ``min_age`` seconds old, so a segment being published is never taken)."""
+        keep = {s.file_name for s in live}
+        cutoff = time.time() - min_age
+        for path in self.local.glob("segment-*.duckdb"):
+            with contextlib.suppress(FileNotFoundError):
+                if path.name not in keep and path.stat().st_mtime <= cutoff:
+                    path.unlink()
+
     def publish(self, built: Path, segment: Segment) -> None:
         """Make a segment built at ``built`` (in ``local``) visible to every machine."""
         final = self.local / segment.file_name
@@ -94,9 +108,7 @@ class SegmentFiles:
         """Delete segment files no manifest lists (readers that still have one open keep
         reading)."""
         keep = {s.file_name for s in live}
-        for path in self.local.glob("segment-*.duckdb"):
-            if path.name not in keep:
-                path.unlink(missing_ok=True)
+        self.prune_local(live)
         if not self.storage.is_local:
             for info in self.storage.list():
                 if info.base_name.startswith("segment-") and info.base_name not in keep:
@@ -160,6 +172,9 @@ def attach(
                 con.execute(f"DETACH DATABASE IF EXISTS s{segment.number}")
             if attempt == 4:
                 raise
+    if not files.storage.is_local:
+        # this machine's copies of segments merged away elsewhere
+        files.prune_local(live, min_age=PRUNE_AFTER_SECONDS)
     # the fts macros name their tables schema-qualified only; the search path lets them resolve
     # (after the current schema, so unqualified names keep meaning what they meant)
     current = con.execute("SELECT current_database() || '.' || current_schema()").fetchone()[0]

@@ -1,5 +1,7 @@
 """Full-text search: BM25 over titles and abstracts in incrementally built fts segments."""
 
+import os
+import time
 from datetime import date
 
 from pipeline import search, warehouse
@@ -53,3 +55,19 @@ def test_the_sql_macro_is_available_in_every_session(home):
             "ORDER BY s.score DESC LIMIT 3"
         ).fetchall()
     assert all("collapse" in title.lower() for (title,) in rows)
+
+
+def test_a_reader_prunes_only_old_copies_of_dead_segments(tmp_path):
+    from pipeline.storage import open_storage
+
+    files = search.SegmentFiles(open_storage(str(tmp_path / "shared")), tmp_path / "cache")
+    files.local.mkdir()
+    live, dead_old, dead_new = (search.Segment(n, 10) for n in (3, 1, 2))
+    for segment in (live, dead_old, dead_new):
+        (files.local / segment.file_name).write_bytes(b"segment")
+    old = time.time() - search.PRUNE_AFTER_SECONDS - 1
+    os.utime(files.local / dead_old.file_name, (old, old))
+    os.utime(files.local / live.file_name, (old, old))
+    files.prune_local([live], min_age=search.PRUNE_AFTER_SECONDS)
+    left = sorted(p.name for p in files.local.iterdir())
+    assert left == [dead_new.file_name, live.file_name]
