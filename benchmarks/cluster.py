@@ -183,7 +183,9 @@ class Deployment:
                 runs = instance.get_runs(dg.RunsFilter(job_name="snapshot_job"))
                 return runs if len(runs) >= len(keys) and all(r.is_finished for r in runs) else None
 
-            runs = wait_until(finished, 1800, "the backfill's runs to finish", interval=1)
+            runs = wait_until(
+                finished, max(1800, 60 * len(keys)), "the backfill's runs to finish", interval=1
+            )
             seconds = time.perf_counter() - start
             failed = sorted(r.tags.get("dagster/partition", "?") for r in runs if not r.is_success)
             if failed:
