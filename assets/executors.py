@@ -7,7 +7,8 @@ steps themselves: the backfill benchmark (``python -m benchmarks.run backfill``)
 executor.
 Distributed (``PAPERLAKE_PROFILE=distributed``): the ``dagster-celery`` executor; steps are queued
 on the broker named by ``PAPERLAKE_CELERY_BROKER`` and run by Celery workers on any machine that
-shares the instance, the warehouse and the home (``celery -A assets.celery_worker worker``).
+shares the instance, the warehouse and the storage (``PAPERLAKE_STORAGE``), started with
+``celery -A assets.celery_worker worker``.
 """
 
 from __future__ import annotations

@@ -10,9 +10,10 @@ from assets.resources import PaperlakeResource
 from assets.snapshot import OWNERS
 from assets.warehouse import TABLES, WAREHOUSE_POOL
 from pipeline import delivery, warehouse
+from pipeline.home import REPORTS
 from pipeline.reports import digest, trends
 from pipeline.reports.feed import FeedEntry, atom_feed
-from pipeline.reports.publish import REPORTS, publish_latest, publish_report
+from pipeline.reports.publish import publish_latest, publish_report
 
 WAREHOUSE_TABLES = [dg.AssetKey(["warehouse", t]) for t in [*TABLES, "related_papers"]]
 FEED_SIZE = 30

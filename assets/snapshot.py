@@ -14,8 +14,8 @@ from pipeline import formats, keyphrases, links
 from pipeline.artifacts import ArtifactStore, ArtifactVersion
 from pipeline.batches import map_parquet, parse_dump_batches
 from pipeline.formats import ParseError
+from pipeline.home import QUARANTINE
 from pipeline.ingest import RAW_ARTIFACT, archive_snapshot
-from pipeline.landing import QUARANTINE
 from pipeline.schemas import PAPER_KEYWORDS, PAPER_LINKS, PAPERS
 from pipeline.snapshots import with_snapshot_id
 

@@ -147,7 +147,8 @@ class Deployment:
 
     def prepare_backfill(self, dumps: list[Path]) -> list[str]:
         """Land the dumps, register their partitions, stop the sensors, start the daemon."""
-        from pipeline.landing import LANDING, snapshot_key
+        from pipeline.home import LANDING
+        from pipeline.landing import snapshot_key
 
         landing = self.home.shared.child(LANDING)
         for dump in dumps:

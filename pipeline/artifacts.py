@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline.home import Home
+from pipeline.home import ARTIFACTS, Home
 from pipeline.storage import (
     Storage,
     StorageError,
@@ -317,4 +317,4 @@ class ArtifactStore:
 
 def artifact_store(home: Home) -> ArtifactStore:
     """The artifact store of ``home`` (under its shared storage)."""
-    return ArtifactStore(home.shared.child("artifacts"))
+    return ArtifactStore(home.shared.child(ARTIFACTS))

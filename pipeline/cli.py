@@ -21,7 +21,7 @@ import pyarrow.csv as pacsv
 
 from pipeline import warehouse
 from pipeline.artifacts import artifact_store
-from pipeline.home import REPO_ROOT, SAMPLE_DUMP, Home, resolve_home
+from pipeline.home import ARTIFACTS, REPO_ROOT, REPORTS, SAMPLE_DUMP, Home, resolve_home
 from pipeline.lake import lake_location
 from pipeline.versions import diff_snapshots, papers_version, plan_collection
 
@@ -278,17 +278,17 @@ def _run_ingest(paths: list[Path]) -> list:
 
 
 def _print_locations(home: Home) -> None:
-    shared = home.shared
+    artifacts, reports = home.shared.child(ARTIFACTS), home.shared.child(REPORTS)
     click.echo(
         "\n".join(
             [
                 "",
-                f"Parquet artifacts : {shared.url('artifacts')}",
+                f"Parquet artifacts : {artifacts.url()}",
                 f"Warehouse         : {lake_location(home).describe()}",
-                f"Digest            : {shared.url('reports/snapshot_report/latest.html')}",
-                f"                    {shared.url('reports/snapshot_report/latest.md')}",
-                f"Trend report      : {shared.url('reports/trend_report/latest.html')}",
-                f"Feed              : {shared.url('reports/feed.xml')}",
+                f"Digest            : {reports.url('snapshot_report/latest.html')}",
+                f"                    {reports.url('snapshot_report/latest.md')}",
+                f"Trend report      : {reports.url('trend_report/latest.html')}",
+                f"Feed              : {reports.url('feed.xml')}",
                 "",
                 'Query it   : .venv/bin/paperlake sql "SELECT rank, title FROM latest_papers LIMIT 10"',
                 "Open the UI: ./dev ui   (then http://127.0.0.1:3000)",

@@ -30,8 +30,7 @@ import httpx
 import yaml
 
 from pipeline.artifacts import sha256_hex
-from pipeline.home import Home
-from pipeline.landing import LANDING
+from pipeline.home import FETCH_STATE, LANDING, Home
 from pipeline.storage import Storage
 
 SOURCES_ENV = "PAPERLAKE_SOURCES"
@@ -156,7 +155,7 @@ class Fetcher:
         self.max_bytes = max_bytes
         self.attempts = attempts
         self.first_backoff = first_backoff
-        self.state = FetchState(home.shared, "fetch/state.json")
+        self.state = FetchState(home.shared, FETCH_STATE)
 
     def fetch(self, source: Source, day: date) -> FetchResult:
         """Fetch ``source`` for ``day`` and land the listing when it is new."""

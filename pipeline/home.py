@@ -24,6 +24,14 @@ HOME_ENV = "PAPERLAKE_HOME"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_HOME = REPO_ROOT / ".paperlake"
 SAMPLE_DUMP = REPO_ROOT / "samples" / "hf-trending-2026-11-26.txt"
+# Where the shared state lives, relative to the shared storage (``Home.shared``); on a local
+# disk these are the folders of the home itself.
+LANDING = "landing"
+QUARANTINE = "quarantine"
+ARTIFACTS = "artifacts"
+REPORTS = "reports"
+SEARCH = "warehouse/search"
+FETCH_STATE = "fetch/state.json"
 
 
 @dataclass(frozen=True)
@@ -44,17 +52,17 @@ class Home:
     @property
     def landing(self) -> Path:
         """Users and scrapers drop raw dumps here."""
-        return self.root / "landing"
+        return self.root / LANDING
 
     @property
     def quarantine(self) -> Path:
         """Rejected dumps, each with a ``.reason.json`` sidecar."""
-        return self.root / "quarantine"
+        return self.root / QUARANTINE
 
     @property
     def artifacts(self) -> Path:
         """Versioned, content-addressed artifacts: archived raw dumps, Parquet tables, reports."""
-        return self.root / "artifacts"
+        return self.root / ARTIFACTS
 
     @property
     def warehouse(self) -> Path:
@@ -72,11 +80,11 @@ class Home:
     @property
     def search(self) -> Path:
         """Full-text search segments (DuckDB files with fts indexes) and their manifest."""
-        return self.warehouse / "search"
+        return self.root / SEARCH
 
     @property
     def reports(self) -> Path:
-        return self.root / "reports"
+        return self.root / REPORTS
 
     @property
     def dagster(self) -> Path:

@@ -9,9 +9,8 @@ from pipeline.artifacts import ArtifactStore, ArtifactVersion
 from pipeline.batches import BATCH_BYTES, parse_dump_batches
 from pipeline.formats import CODE_VERSION, ParseError
 from pipeline.formats.text import MAX_DUMP_BYTES
-from pipeline.home import Home
+from pipeline.home import LANDING, Home
 from pipeline.landing import (
-    LANDING,
     is_landed,
     observed_on,
     quarantine,

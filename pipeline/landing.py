@@ -16,15 +16,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from pipeline.formats.errors import ParseError
-from pipeline.home import Home
+from pipeline.home import LANDING, QUARANTINE, Home
 
 MAX_KEY_CHARS = 100
 _DATE_IN_NAME = re.compile(r"(?<!\d)(\d{4})-?(\d{2})-?(\d{2})(?!\d)")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-LANDING = "landing"
-QUARANTINE = "quarantine"
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,8 @@
 
 The index is a set of immutable segments under ``warehouse/search/`` of the shared storage: each
 a DuckDB file holding some papers and the fts index over them (``PRAGMA create_fts_index``). On
-object storage, each machine keeps a local copy of the segments it reads (they never change). A snapshot adds one small
-segment with the papers not indexed yet, so indexing costs what the snapshot brings, not the
+object storage, each machine keeps a local copy of the segments it reads (they never change).
+A snapshot adds one small segment with the papers not indexed yet, so indexing costs what the snapshot brings, not the
 history; segments of a similar size are merged, four at a time, into one (size-tiered, so each
 paper is re-indexed O(log n) times). ``segments.json`` lists the live segments and is replaced
 atomically, so a reader always sees a complete index.
@@ -27,7 +27,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.home import Home
+from pipeline.home import SEARCH, Home
 from pipeline.storage import Storage
 
 # Bump when what a segment holds or how it is indexed changes.
@@ -117,7 +117,7 @@ class SegmentFiles:
 
 def segment_files(home: Home) -> SegmentFiles:
     """The search segments of ``home``: ``warehouse/search`` of its shared storage."""
-    return SegmentFiles.of(home.shared.child("warehouse/search"), home.root / "cache" / "search")
+    return SegmentFiles.of(home.shared.child(SEARCH), home.root / "cache" / "search")
 
 
 def _build_segment(

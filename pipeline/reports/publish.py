@@ -8,9 +8,6 @@ from pipeline.artifacts import ArtifactStore, ArtifactVersion
 from pipeline.reports.digest import CODE_VERSION, RenderedReport
 from pipeline.storage import Storage
 
-# The folder of the shared storage where reports are published under stable names.
-REPORTS = "reports"
-
 
 @dataclass(frozen=True)
 class PublishedReport:
