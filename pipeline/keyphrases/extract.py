@@ -118,16 +118,24 @@ def _singular(word: str) -> str:
 # ---------------------------------------------------------------- tokens and vocabulary
 
 
-def _tokens(texts: Sequence[str | None]) -> pl.DataFrame:
-    """``doc, pos, tok``: one row per token, in text order."""
+def _tokens(texts: Sequence[str | None]) -> tuple[pl.DataFrame, pl.Series]:
+    """``doc, pos, tok, code``: one row per token, in text order; and the batch's distinct tokens
+    (``code`` is a token's index among them)."""
     docs = pl.DataFrame({"text": pl.Series(texts, dtype=pl.String)}).with_row_index("doc")
     tokens = docs.select("doc", tok=C("text").fill_null("").str.extract_all(TOKEN))
     tokens = tokens.with_columns(pos=pl.int_ranges(0, C("tok").list.len(), dtype=pl.UInt32))
-    return tokens.explode("tok", "pos").drop_nulls("tok")
+    tokens = tokens.explode("tok", "pos").drop_nulls("tok")
+    # Categories of the batch's own: one hash pass numbers the distinct tokens 0..n-1, and the
+    # mapping is freed with the batch (the global one would grow with the corpus).
+    categories = pl.Categories.random()
+    categorical = tokens["tok"].cast(pl.Categorical(categories))
+    distinct = categories.to_series()
+    return tokens.with_columns(code=categorical.to_physical()), distinct
 
 
-def _vocabulary(tokens: pl.Series) -> pl.DataFrame:
-    """Per distinct token (as written): break flag, word classes, Zipf frequency, stem hash.
+def _vocabulary(distinct: pl.Series) -> pl.DataFrame:
+    """Per distinct token (as written), in the order given: break flag, word classes, Zipf
+    frequency, stem hash.
 
     A token breaks a span when it is a function word or a VERB, is not word-like (numbers,
     punctuation, line breaks) or is a single character. Unknown words ending in "-ly" are adverbs;
@@ -135,7 +143,7 @@ def _vocabulary(tokens: pl.Series) -> pl.DataFrame:
     "resource-based") is a modifier. Each distinct word is looked up once (a Python loop over the
     batch vocabulary, never over tokens).
     """
-    vocab = pl.DataFrame({"tok": tokens.unique()}).with_columns(low=C("tok").str.to_lowercase())
+    vocab = pl.DataFrame({"tok": distinct}).with_columns(low=C("tok").str.to_lowercase())
     lows = vocab["low"].to_list()
     lex = packed_lexicon()
     vocab = vocab.with_columns(
@@ -155,7 +163,6 @@ def _vocabulary(tokens: pl.Series) -> pl.DataFrame:
         bit(PARTICIPLE, "last") | bit(GERUND, "last") | bit(ADJ_ONLY, "last")
     )
     return vocab.select(
-        "tok",
         "h",
         brk=bit(STOP)
         | bit(VERB)
@@ -173,10 +180,11 @@ def _vocabulary(tokens: pl.Series) -> pl.DataFrame:
 # ---------------------------------------------------------------- candidates
 
 
-def _span_tokens(tokens: pl.DataFrame) -> pl.DataFrame:
+def _span_tokens(tokens: pl.DataFrame, distinct: pl.Series) -> pl.DataFrame:
     """The tokens that belong to spans, with ``start`` (first token of its span), ``rest`` (number
     of span tokens from this one to the span end) and ``row`` (index into ``tokens``)."""
-    t = tokens.join(_vocabulary(tokens["tok"]), on="tok", how="left", maintain_order="left")
+    vocab = _vocabulary(distinct)
+    t = tokens.with_columns(vocab[name].gather(tokens["code"]) for name in vocab.columns)
     # a document boundary counts as a break, so results do not depend on the batch
     next_brk = C("brk").shift(-1, fill_value=True) | (C("doc") != C("doc").shift(-1, fill_value=-1))
     prev_brk = C("brk").shift(1, fill_value=True) | (C("doc") != C("doc").shift(1, fill_value=-1))
@@ -245,11 +253,13 @@ def _weighted(features: dict[str, pl.Expr]) -> pl.Expr:
     return pl.sum_horizontal([expr * WEIGHTS[name] for name, expr in features.items()])
 
 
-def _candidate_table(tokens: pl.DataFrame, keep_words: bool = False) -> pl.DataFrame:
+def _candidate_table(
+    tokens: pl.DataFrame, distinct: pl.Series, keep_words: bool = False
+) -> pl.DataFrame:
     """One row per distinct candidate of each document: ``key, doc, row`` (first occurrence),
     ``m`` (words), ``first`` (token position), counts and ``score``. With ``keep_words`` the
     word features are kept as columns too (for analysis and fitting)."""
-    t = _span_tokens(tokens).with_columns(_phrase_keys())
+    t = _span_tokens(tokens, distinct).with_columns(_phrase_keys())
     words = _word_features()
     # a candidate never starts with paper boilerplate ("proposed method", "novel approach")
     suffix = t.filter((C("rest") <= MAX_WORDS) & ~C("boilerplate")).with_columns(
@@ -263,8 +273,9 @@ def _candidate_table(tokens: pl.DataFrame, keep_words: bool = False) -> pl.DataF
         C("word_score").first(),
         *first_of,
         m=C("rest").first(),
-        row=C("row").min(),  # rows follow text order, so this is the first occurrence
-        first=C("pos").min(),
+        # rows follow text order, so the first row of a group is the first occurrence
+        row=C("row").first(),
+        first=C("pos").first(),
         tf_suf=pl.len(),
         tf_max=C("start").sum(),
     )
@@ -312,14 +323,14 @@ def _with_display(top: pl.DataFrame, tokens: pl.DataFrame) -> pl.DataFrame:
 
 def candidate_features(texts: Sequence[str | None]) -> pl.DataFrame:
     """Every candidate of every text with its features, score and display form (for analysis)."""
-    tokens = _tokens(texts)
-    return _with_display(_candidate_table(tokens, keep_words=True), tokens)
+    tokens, distinct = _tokens(texts)
+    return _with_display(_candidate_table(tokens, distinct, keep_words=True), tokens)
 
 
 def _rank_batch(texts: Sequence[str | None], top_k: int, offset: int) -> pl.DataFrame:
     """``rank_keyphrases`` for one batch; ``offset`` is the index of its first text."""
-    tokens = _tokens(texts)
-    cands = _candidate_table(tokens).select("doc", "row", "m", "first", "score")
+    tokens, distinct = _tokens(texts)
+    cands = _candidate_table(tokens, distinct).select("doc", "row", "m", "first", "score")
     top = (
         cands.filter(C("score").rank("min", descending=True).over("doc") <= top_k)
         .sort(["doc", "score", "first"], descending=[False, True, False])
