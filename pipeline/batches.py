@@ -174,15 +174,19 @@ def _named(name: str, batches: Iterator[pa.Table]) -> Iterator[pa.Table]:
 
 def _ranked(batches: Iterator[pa.Table]) -> Iterator[pa.Table]:
     """Renumber ranks across batches and drop papers already listed in an earlier batch."""
-    seen = pl.Series("paper_id", [], dtype=pl.String)
+    # A set of the ids seen so far costs one lookup per paper; testing each batch against all
+    # earlier ids in a vectorised way would cost time quadratic in the dump's size.
+    seen: set[str] = set()
     offset = 0
     for batch in batches:
-        frame = pl.from_arrow(batch).filter(~pl.col("paper_id").is_in(seen.implode()))
+        ids = batch.column("paper_id").to_pylist()
+        first_listing = pl.Series([paper_id not in seen for paper_id in ids], dtype=pl.Boolean)
+        seen.update(ids)
+        frame = pl.from_arrow(batch).filter(first_listing)
         frame = frame.with_columns(
             rank=pl.int_range(offset + 1, offset + frame.height + 1, dtype=pl.Int32)
         )
         offset += frame.height
-        seen = seen.append(frame["paper_id"])
         yield frame.to_arrow().cast(batch.schema)
 
 
