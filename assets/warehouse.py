@@ -163,6 +163,10 @@ def related_papers(
             neighbours=related.NEIGHBOURS,
             common_share=related.COMMON_SHARE,
             max_postings=related.MAX_POSTINGS,
+            chunk_papers=related.CHUNK_PAPERS,
+            progress=lambda done, total: context.log.info(
+                f"related papers: {done:,} of {total:,} papers indexed"
+            ),
         )
         edges, total = con.execute(
             "SELECT count(*) FILTER (WHERE snapshot_id = ?), count(*) FROM related_papers", [key]

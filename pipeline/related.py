@@ -27,6 +27,8 @@ COMMON_SHARE = 0.02
 # ...and a term shared by more papers than this never links them either, so a daily snapshot's
 # cost stops growing with history (it binds from 100,000 papers on).
 MAX_POSTINGS = 2000
+# A large snapshot is indexed this many papers at a time, so memory does not grow with its size.
+CHUNK_PAPERS = 2000
 
 PAPER_TERMS = pa.schema(
     [

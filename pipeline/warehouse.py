@@ -133,7 +133,12 @@ def _open(
     home: Home, location: LakeLocation, read_only: bool, as_of: str | None
 ) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(
-        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+        config={
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+            # large joins and sorts spill here rather than into the working directory
+            "temp_directory": str(home.root / "cache" / "duckdb"),
+        }
     )
     try:
         for package, name in [*location.extensions(), DUCKLAKE, FTS]:
@@ -335,9 +340,17 @@ def index_related(
     neighbours: int,
     common_share: float,
     max_postings: int,
+    chunk_papers: int,
+    progress: Callable[[int, int], None] | None = None,
 ) -> int:
-    """Index a snapshot's not yet indexed papers and link them to their nearest neighbours, in
-    one transaction; returns how many papers were newly indexed."""
+    """Index a snapshot's not yet indexed papers and link them to their nearest neighbours;
+    returns how many papers were newly indexed.
+
+    Papers are indexed ``chunk_papers`` at a time (in paper id order), one transaction each, as
+    if they had arrived in snapshots of that size: memory stays bounded for a dump of any size,
+    and an interrupted run resumes where it stopped. ``progress(done, total)`` is called after
+    each chunk with the papers of ``terms`` handled so far.
+    """
     params = {
         "snapshot_id": snapshot_id,
         "terms_per_paper": terms_per_paper,
@@ -345,15 +358,26 @@ def index_related(
         "common_share": common_share,
         "max_postings": max_postings,
     }
+    frame = pl.from_arrow(terms)
+    paper_ids = frame["paper_id"].unique().sort()
+    chunks = [paper_ids[i : i + chunk_papers] for i in range(0, len(paper_ids), chunk_papers)]
 
-    def attempt() -> int:
-        with transaction(con, {"new_terms": terms}):
+    def attempt(index: int, chunk: pl.Series) -> int:
+        chunk_terms = frame.filter(pl.col("paper_id").is_in(chunk.implode())).to_arrow()
+        with transaction(con, {"new_terms": chunk_terms}):
             run_script(con, "related_papers.sql", params)
             fresh = con.execute("SELECT count(*) FROM fresh").fetchone()[0]
-            commit_message(con, f"related papers for {snapshot_id} ({fresh} new)")
+            part = f", part {index + 1} of {len(chunks)}" if len(chunks) > 1 else ""
+            commit_message(con, f"related papers for {snapshot_id} ({fresh} new{part})")
         return fresh
 
-    return with_retry(attempt)
+    fresh_total, done = 0, 0
+    for index, chunk in enumerate(chunks):
+        fresh_total += with_retry(lambda index=index, chunk=chunk: attempt(index, chunk))
+        done += len(chunk)
+        if progress is not None:
+            progress(done, len(paper_ids))
+    return fresh_total
 
 
 def index_search(con: duckdb.DuckDBPyConnection, home: Home, snapshot_id: str) -> tuple[int, int]:

@@ -97,6 +97,7 @@ def load_dump(con, snapshot_id: str, data: bytes, day, *, link_related: bool = T
             neighbours=related.NEIGHBOURS,
             common_share=related.COMMON_SHARE,
             max_postings=related.MAX_POSTINGS,
+            chunk_papers=related.CHUNK_PAPERS,
         )
     return mapping
 

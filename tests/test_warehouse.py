@@ -144,3 +144,9 @@ def test_corpus_statistics_do_not_depend_on_load_order(tmp_path, monkeypatch):
     first, second = tables.values()
     assert first == second
     assert display == ("Sparse Mixture Routing",), "the earliest snapshot's form is shown"
+
+
+def test_spill_files_go_to_the_home_not_the_working_directory(home):
+    with warehouse.session(home) as con:
+        folder = con.execute("SELECT current_setting('temp_directory')").fetchone()[0]
+    assert folder == str(home.root / "cache" / "duckdb")

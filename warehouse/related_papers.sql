@@ -42,9 +42,7 @@ INSERT INTO paper_terms SELECT paper_id, term, display, weight, $snapshot_id FRO
 -- $common_share of all papers (or in more than $max_postings papers) are too common to link
 -- papers and are skipped: the join reads at most $max_postings postings per term.
 CREATE OR REPLACE TEMP TABLE scores AS
-SELECT f.paper_id, o.paper_id AS related_id,
-       round(sum(f.weight * o.weight), 6) AS score,
-       list(f.display ORDER BY f.weight * o.weight DESC, f.term)[1:5] AS shared_terms
+SELECT f.paper_id, o.paper_id AS related_id, round(sum(f.weight * o.weight), 6) AS score
 FROM fresh_vectors f
 CROSS JOIN corpus c
 JOIN paper_terms o ON o.term = f.term AND o.paper_id <> f.paper_id
@@ -52,10 +50,9 @@ WHERE f.doc_freq <= greatest(20, least($max_postings, $common_share * c.n_papers
 GROUP BY f.paper_id, o.paper_id;
 
 -- The fresh papers' own neighbour lists.
-INSERT INTO related_papers
+CREATE OR REPLACE TEMP TABLE fresh_lists AS
 SELECT paper_id, related_id, score,
-       row_number() OVER (PARTITION BY paper_id ORDER BY score DESC, related_id) AS rank,
-       shared_terms, $snapshot_id
+       row_number() OVER (PARTITION BY paper_id ORDER BY score DESC, related_id) AS rank
 FROM scores
 QUALIFY rank <= $neighbours;
 
@@ -63,7 +60,7 @@ QUALIFY rank <= $neighbours;
 -- or their list is not full yet).
 CREATE OR REPLACE TEMP TABLE entering AS
 WITH candidates AS (
-    SELECT related_id AS paper_id, paper_id AS related_id, score, shared_terms
+    SELECT related_id AS paper_id, paper_id AS related_id, score
     FROM scores WHERE related_id NOT IN (SELECT paper_id FROM fresh)
 ),
 lists AS (
@@ -74,8 +71,29 @@ SELECT c.* FROM candidates c LEFT JOIN lists l USING (paper_id)
 WHERE l.n IS NULL OR l.n < $neighbours OR c.score > l.last_score
 QUALIFY row_number() OVER (PARTITION BY c.paper_id ORDER BY c.score DESC, c.related_id) <= $neighbours;
 
+-- The evidence of each new edge: the shared terms that contribute most, for the edges kept only.
+CREATE OR REPLACE TEMP TABLE evidence AS
+WITH edges AS (
+    SELECT paper_id AS fresh_id, related_id AS other_id FROM fresh_lists
+    UNION
+    SELECT related_id, paper_id FROM entering
+)
+SELECT e.fresh_id, e.other_id,
+       list(f.display ORDER BY f.weight * o.weight DESC, f.term)[1:5] AS shared_terms
+FROM edges e
+JOIN fresh_vectors f ON f.paper_id = e.fresh_id
+CROSS JOIN corpus c
+JOIN paper_terms o ON o.paper_id = e.other_id AND o.term = f.term
+WHERE f.doc_freq <= greatest(20, least($max_postings, $common_share * c.n_papers))
+GROUP BY e.fresh_id, e.other_id;
+
 INSERT INTO related_papers
-SELECT paper_id, related_id, score, 0, shared_terms, $snapshot_id FROM entering;
+SELECT l.paper_id, l.related_id, l.score, l.rank, e.shared_terms, $snapshot_id
+FROM fresh_lists l JOIN evidence e ON e.fresh_id = l.paper_id AND e.other_id = l.related_id;
+
+INSERT INTO related_papers
+SELECT n.paper_id, n.related_id, n.score, 0, e.shared_terms, $snapshot_id
+FROM entering n JOIN evidence e ON e.fresh_id = n.related_id AND e.other_id = n.paper_id;
 
 CREATE OR REPLACE TEMP TABLE reranked AS
 SELECT paper_id, related_id,
