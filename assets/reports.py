@@ -214,13 +214,13 @@ def digest_feed(paperlake: PaperlakeResource) -> dg.MaterializeResult:
             html = paperlake.store.current("snapshot_report_html", snapshot_id)
             if html is None:
                 continue
-            head = digest.load_digest(con, snapshot_id, top_n=5)
+            head = digest.load_headline(con, snapshot_id)
             entries.append(
                 FeedEntry(
                     snapshot_id=snapshot_id,
                     version=html.version,
                     title=f"Trending papers {observed_on.isoformat()}: {head.n_new} new of {n_papers}",
-                    summary="; ".join(p.title for p in head.papers),
+                    summary="; ".join(digest.top_titles(con, snapshot_id, 5)),
                     link=f"{base}/snapshot_report/{snapshot_id}.html"
                     if base
                     else reports.uri(f"snapshot_report/{snapshot_id}.html"),

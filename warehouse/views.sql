@@ -17,15 +17,26 @@ JOIN snapshots s USING (snapshot_id)
 JOIN papers p USING (paper_id);
 
 -- The latest digest: papers of the latest snapshot with their keyphrases and code links.
+-- Keyphrases and links are joined per snapshot (not looked up per paper), so the warehouse
+-- reads the latest snapshot's rows only.
 CREATE OR REPLACE VIEW latest_papers AS
-SELECT r.*,
-       (SELECT list(k.display ORDER BY k.rank) FROM paper_keywords k
-         WHERE k.snapshot_id = r.snapshot_id AND k.paper_id = r.paper_id) AS keyphrases,
-       (SELECT list(c.url ORDER BY c.position) FROM paper_links c
-         WHERE c.snapshot_id = r.snapshot_id AND c.paper_id = r.paper_id
-           AND c.kind = 'code') AS code_links
+WITH latest AS (SELECT snapshot_id FROM latest_snapshot),
+keyphrases AS (
+    SELECT k.paper_id, list(k.display ORDER BY k.rank) AS keyphrases
+    FROM paper_keywords k JOIN latest USING (snapshot_id)
+    GROUP BY k.paper_id
+),
+code AS (
+    SELECT c.paper_id, list(c.url ORDER BY c.position) AS code_links
+    FROM paper_links c JOIN latest USING (snapshot_id)
+    WHERE c.kind = 'code'
+    GROUP BY c.paper_id
+)
+SELECT r.*, k.keyphrases, c.code_links
 FROM ranked_papers r
-WHERE r.snapshot_id = (SELECT snapshot_id FROM latest_snapshot)
+JOIN latest USING (snapshot_id)
+LEFT JOIN keyphrases k USING (paper_id)
+LEFT JOIN code c USING (paper_id)
 ORDER BY r.rank;
 
 -- Papers seen for the first time in the latest snapshot.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cache
 from importlib.resources import files
@@ -107,11 +107,26 @@ class RenderedReport:
     html: str
 
 
-def load_digest(con: duckdb.DuckDBPyConnection, snapshot_id: str, top_n: int = TOP_N) -> Digest:
-    """Everything the digest of ``snapshot_id`` shows, read from the warehouse."""
+def load_headline(con: duckdb.DuckDBPyConnection, snapshot_id: str) -> Digest:
+    """The digest of ``snapshot_id`` with its headline numbers only (no papers or charts)."""
     heads = run_query(con, "digest_head", snapshot_id=snapshot_id)
     if not heads:
         raise LookupError(f"snapshot {snapshot_id!r} is not in the warehouse")
+    return Digest(snapshot_id, *heads[0])
+
+
+def top_titles(con: duckdb.DuckDBPyConnection, snapshot_id: str, top_n: int) -> list[str]:
+    """Titles of the ``top_n`` best-ranked papers of ``snapshot_id``."""
+    rows = con.execute(
+        "SELECT title FROM ranked_papers WHERE snapshot_id = ? ORDER BY rank LIMIT ?",
+        [snapshot_id, top_n],
+    ).fetchall()
+    return [title for (title,) in rows]
+
+
+def load_digest(con: duckdb.DuckDBPyConnection, snapshot_id: str, top_n: int = TOP_N) -> Digest:
+    """Everything the digest of ``snapshot_id`` shows, read from the warehouse."""
+    head = load_headline(con, snapshot_id)
     papers = [
         DigestPaper(
             *row[:8], related=[RelatedPaper(r["title"], r["score"], r["shared"]) for r in row[8]]
@@ -130,9 +145,8 @@ def load_digest(con: duckdb.DuckDBPyConnection, snapshot_id: str, top_n: int = T
         )
     ]
     code_history = run_query(con, "code_history", snapshot_id=snapshot_id, history=HISTORY)
-    return Digest(
-        snapshot_id,
-        *heads[0],
+    return replace(
+        head,
         papers=papers,
         repos=[tuple(row) for row in repos],
         rising=[m for m in movers if m.z > 0],

@@ -1,16 +1,38 @@
 -- The top papers of one snapshot with rank change, keyphrases, code links and related papers.
 -- Parameters: $snapshot_id, $top_n.
-SELECT c.rank, c.previous_rank, c.status, c.paper_id, p.title, p.abstract,
-       coalesce((SELECT list(k.display ORDER BY k.rank) FROM paper_keywords k
-                  WHERE k.snapshot_id = c.snapshot_id AND k.paper_id = c.paper_id), []) AS keyphrases,
-       coalesce((SELECT list(l.url ORDER BY l.position) FROM paper_links l
-                  WHERE l.snapshot_id = c.snapshot_id AND l.paper_id = c.paper_id
-                    AND l.kind = 'code'), []) AS code_links,
-       coalesce((SELECT list(struct_pack(title := q.title, score := r.score,
-                                         shared := r.shared_terms) ORDER BY r.rank)
-                  FROM related_papers r JOIN papers q ON q.paper_id = r.related_id
-                  WHERE r.paper_id = c.paper_id AND r.rank <= 3), []) AS related
-FROM listing_changes c JOIN papers p USING (paper_id)
-WHERE c.snapshot_id = $snapshot_id
-ORDER BY c.rank
-LIMIT $top_n
+-- Keyphrases and links are filtered by the snapshot id as a constant, so the warehouse reads
+-- only that snapshot's files; related papers are looked up for the top papers only.
+WITH top AS (
+    SELECT rank, previous_rank, status, paper_id FROM listing_changes
+    WHERE snapshot_id = $snapshot_id
+    ORDER BY rank
+    LIMIT $top_n
+),
+keyphrases AS (
+    SELECT paper_id, list(display ORDER BY rank) AS keyphrases FROM paper_keywords
+    WHERE snapshot_id = $snapshot_id AND paper_id IN (SELECT paper_id FROM top)
+    GROUP BY paper_id
+),
+code AS (
+    SELECT paper_id, list(url ORDER BY position) AS code_links FROM paper_links
+    WHERE snapshot_id = $snapshot_id AND kind = 'code' AND paper_id IN (SELECT paper_id FROM top)
+    GROUP BY paper_id
+),
+related AS (
+    SELECT r.paper_id,
+           list(struct_pack(title := q.title, score := r.score, shared := r.shared_terms)
+                ORDER BY r.rank) AS related
+    FROM related_papers r JOIN papers q ON q.paper_id = r.related_id
+    WHERE r.paper_id IN (SELECT paper_id FROM top) AND r.rank <= 3
+    GROUP BY r.paper_id
+)
+SELECT t.rank, t.previous_rank, t.status, t.paper_id, p.title, p.abstract,
+       coalesce(k.keyphrases, []) AS keyphrases,
+       coalesce(c.code_links, []) AS code_links,
+       coalesce(r.related, []) AS related
+FROM top t
+JOIN papers p USING (paper_id)
+LEFT JOIN keyphrases k USING (paper_id)
+LEFT JOIN code c USING (paper_id)
+LEFT JOIN related r USING (paper_id)
+ORDER BY t.rank
