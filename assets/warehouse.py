@@ -154,16 +154,9 @@ def related_papers(
     ranks; nothing is recomputed for the rest of history."""
     key = context.partition_key
     with warehouse.session(paperlake.paths) as con:
-        terms = related.term_counts(warehouse.snapshot_papers(con, key))
         fresh = warehouse.index_related(
             con,
             key,
-            terms,
-            terms_per_paper=related.TERMS_PER_PAPER,
-            neighbours=related.NEIGHBOURS,
-            common_share=related.COMMON_SHARE,
-            max_postings=related.MAX_POSTINGS,
-            chunk_papers=related.CHUNK_PAPERS,
             progress=lambda done, total: context.log.info(
                 f"related papers: {done:,} of {total:,} papers indexed"
             ),

@@ -23,7 +23,7 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
-from pipeline import search
+from pipeline import related, search
 from pipeline.artifacts import ArtifactStore
 from pipeline.home import REPO_ROOT, Home
 from pipeline.identity import KnownPaper, normalized_title, resolve_ids
@@ -334,30 +334,26 @@ def snapshot_papers(con: duckdb.DuckDBPyConnection, snapshot_id: str) -> pa.Tabl
 def index_related(
     con: duckdb.DuckDBPyConnection,
     snapshot_id: str,
-    terms: pa.Table,
     *,
-    terms_per_paper: int,
-    neighbours: int,
-    common_share: float,
-    max_postings: int,
-    chunk_papers: int,
+    chunk_papers: int = related.CHUNK_PAPERS,
     progress: Callable[[int, int], None] | None = None,
 ) -> int:
-    """Index a snapshot's not yet indexed papers and link them to their nearest neighbours;
-    returns how many papers were newly indexed.
+    """Index a loaded snapshot's not yet indexed papers and link them to their nearest
+    neighbours (settings from ``pipeline.related``); returns how many papers were newly indexed.
 
     Papers are indexed ``chunk_papers`` at a time (in paper id order), one transaction each, as
     if they had arrived in snapshots of that size: memory stays bounded for a dump of any size,
     and an interrupted run resumes where it stopped. ``progress(done, total)`` is called after
-    each chunk with the papers of ``terms`` handled so far.
+    each chunk with the snapshot's papers handled so far.
     """
     params = {
         "snapshot_id": snapshot_id,
-        "terms_per_paper": terms_per_paper,
-        "neighbours": neighbours,
-        "common_share": common_share,
-        "max_postings": max_postings,
+        "terms_per_paper": related.TERMS_PER_PAPER,
+        "neighbours": related.NEIGHBOURS,
+        "common_share": related.COMMON_SHARE,
+        "max_postings": related.MAX_POSTINGS,
     }
+    terms = related.term_counts(snapshot_papers(con, snapshot_id))
     frame = pl.from_arrow(terms)
     paper_ids = frame["paper_id"].unique().sort()
     chunks = [paper_ids[i : i + chunk_papers] for i in range(0, len(paper_ids), chunk_papers)]

@@ -67,7 +67,7 @@ def load_dump(con, snapshot_id: str, data: bytes, day, *, link_related: bool = T
     that identity resolution changed."""
     from datetime import UTC, datetime
 
-    from pipeline import related, warehouse
+    from pipeline import warehouse
     from pipeline.formats import parse_dump
     from pipeline.keyphrases import keyphrase_table
     from pipeline.links import link_table
@@ -88,17 +88,7 @@ def load_dump(con, snapshot_id: str, data: bytes, day, *, link_related: bool = T
         con, snapshot_record(info, "v"), papers, keyphrase_table(papers), link_table(papers)
     )
     if link_related:
-        terms = related.term_counts(warehouse.snapshot_papers(con, snapshot_id))
-        warehouse.index_related(
-            con,
-            snapshot_id,
-            terms,
-            terms_per_paper=related.TERMS_PER_PAPER,
-            neighbours=related.NEIGHBOURS,
-            common_share=related.COMMON_SHARE,
-            max_postings=related.MAX_POSTINGS,
-            chunk_papers=related.CHUNK_PAPERS,
-        )
+        warehouse.index_related(con, snapshot_id)
     return mapping
 
 

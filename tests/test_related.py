@@ -131,26 +131,16 @@ def test_results_are_deterministic(tmp_path, sample_bytes):
     assert _edges(homes[0]) == _edges(homes[1])
 
 
-def _index(con, snapshot_id: str, chunk_papers: int, progress=None) -> int:
-    terms = related.term_counts(warehouse.snapshot_papers(con, snapshot_id))
-    return warehouse.index_related(
-        con,
-        snapshot_id,
-        terms,
-        terms_per_paper=related.TERMS_PER_PAPER,
-        neighbours=related.NEIGHBOURS,
-        common_share=related.COMMON_SHARE,
-        max_postings=related.MAX_POSTINGS,
-        chunk_papers=chunk_papers,
-        progress=progress,
-    )
-
-
 def test_a_large_snapshot_is_indexed_in_chunks_with_progress(home, sample_bytes):
     reported = []
     with warehouse.session(home) as con:
         load_dump(con, "day1", sample_bytes, date(2026, 11, 26), link_related=False)
-        assert _index(con, "day1", 100, lambda done, total: reported.append((done, total))) == 248
+        assert (
+            warehouse.index_related(
+                con, "day1", chunk_papers=100, progress=lambda *step: reported.append(step)
+            )
+            == 248
+        )
         assert reported == [(100, 248), (200, 248), (248, 248)]
         lists = con.execute(
             "SELECT count(DISTINCT paper_id), max(rank), bool_or(paper_id = related_id) "
@@ -178,7 +168,7 @@ def test_an_interrupted_indexing_resumes_where_it_stopped(home, sample_bytes):
     with warehouse.session(home) as con:
         load_dump(con, "day1", sample_bytes, date(2026, 11, 26), link_related=False)
         with pytest.raises(KeyboardInterrupt):
-            _index(con, "day1", 50, stop_after_two_chunks)
+            warehouse.index_related(con, "day1", chunk_papers=50, progress=stop_after_two_chunks)
         assert con.execute("SELECT count(*) FROM indexed_papers").fetchone()[0] == 100
-        assert _index(con, "day1", 50) == 148
+        assert warehouse.index_related(con, "day1", chunk_papers=50) == 148
         assert con.execute("SELECT count(*) FROM indexed_papers").fetchone()[0] == 248
