@@ -3,6 +3,7 @@
 import polars as pl
 
 from pipeline.keyphrases import extract_keyphrases, rank_keyphrases
+from pipeline.keyphrases.extract import candidate_features
 from tests.conftest import sample_papers
 
 
@@ -69,3 +70,20 @@ def test_verbs_and_boilerplate_stay_out():
 def test_the_title_line_ends_a_phrase():
     phrases = extract_keyphrases(["Sparse Autoencoders\nFeatures emerge in language models."])[0]
     assert "Sparse Autoencoders Features" not in phrases
+
+
+def test_word_features_describe_the_candidates_own_words():
+    # A boilerplate word inside a candidate ("accuracy paper benchmark") must not shift which
+    # words the candidate's features are read from.
+    features = ["single", "three", "z_max", "z_min", "z_first", "first_adverb", "last_modifier"]
+    in_context = candidate_features(_sample_texts()[:60]).filter(pl.col("m") >= 2)
+    alone = candidate_features(in_context["display"].unique().to_list())
+    alone = alone.filter(pl.col("m") == pl.col("display").str.count_matches(" ") + 1)
+    compared = in_context.join(alone, on="display", suffix="_alone")
+    assert compared.height > 100
+    boilerplate_inside = compared.filter(
+        pl.col("display").str.contains(r"(?i)\s(?:paper|method|approach|framework|results?)\b")
+    )
+    assert boilerplate_inside.height > 0
+    for name in features:
+        assert compared[name].equals(compared[f"{name}_alone"], check_names=False), name
