@@ -72,7 +72,9 @@ def term_counts(papers: pa.Table) -> pa.Table:
     vocabulary = tokens.filter(content)["lower"].unique().to_list()
     stems = dict(zip(vocabulary, _stemmer().stemWords(vocabulary), strict=True))
     marked = tokens.with_columns(
-        stem=pl.when(content).then(pl.col("lower").replace_strict(stems, default=None)),
+        stem=pl.when(content).then(
+            pl.col("lower").replace_strict(stems, default=None, return_dtype=pl.String)
+        ),
         weight=pl.when(pl.col("position") < pl.col("title_tokens")).then(TITLE_WEIGHT).otherwise(1),
     )
     unigrams = marked.filter(pl.col("stem").is_not_null()).select(

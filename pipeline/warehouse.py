@@ -312,6 +312,7 @@ def load_snapshot(
             "new_keywords": with_ids(keywords, mapping),
             "new_links": with_ids(links, mapping),
         }
+        inputs["leaving_terms"] = _leaving_terms(con, snapshot_id, inputs["new_papers"])
         with transaction(con, inputs):
             run_script(con, "load_snapshot.sql", {"snapshot_id": snapshot_id})
             run_script(con, "keyword_trends.sql", {"snapshot_id": snapshot_id, **TREND_PARAMETERS})
@@ -320,6 +321,23 @@ def load_snapshot(
         return mapping
 
     return with_retry(attempt)
+
+
+def _leaving_terms(con: duckdb.DuckDBPyConnection, snapshot_id: str, papers: pa.Table) -> pa.Table:
+    """Terms of the indexed papers a stored version of the snapshot lists and ``papers`` does
+    not: those no other snapshot lists leave the related-papers index with the load."""
+    con.register("incoming_papers", papers)
+    try:
+        leaving = con.execute(
+            "SELECT p.paper_id, p.title, p.abstract FROM listings l JOIN papers p USING (paper_id) "
+            "WHERE l.snapshot_id = ? "
+            "AND l.paper_id NOT IN (SELECT paper_id FROM incoming_papers) "
+            "AND l.paper_id IN (SELECT paper_id FROM indexed_papers)",
+            [snapshot_id],
+        ).to_arrow_table()
+    finally:
+        con.unregister("incoming_papers")
+    return related.term_counts(leaving).select(["paper_id", "term"])
 
 
 def snapshot_papers(con: duckdb.DuckDBPyConnection, snapshot_id: str) -> pa.Table:

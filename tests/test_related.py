@@ -172,3 +172,16 @@ def test_an_interrupted_indexing_resumes_where_it_stopped(home, sample_bytes):
         assert con.execute("SELECT count(*) FROM indexed_papers").fetchone()[0] == 100
         assert warehouse.index_related(con, "day1", chunk_papers=50) == 148
         assert con.execute("SELECT count(*) FROM indexed_papers").fetchone()[0] == 248
+
+
+def test_no_papers_have_no_terms():
+    import pyarrow as pa
+
+    empty = pa.table(
+        {"paper_id": [], "title": [], "abstract": []},
+        schema=pa.schema(
+            [("paper_id", pa.string()), ("title", pa.string()), ("abstract", pa.string())]
+        ),
+    )
+    terms = related.term_counts(empty)
+    assert terms.num_rows == 0 and terms.schema == related.PAPER_TERMS

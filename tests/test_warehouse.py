@@ -150,3 +150,55 @@ def test_spill_files_go_to_the_home_not_the_working_directory(home):
     with warehouse.session(home) as con:
         folder = con.execute("SELECT current_setting('temp_directory')").fetchone()[0]
     assert folder == str(home.root / "cache" / "duckdb")
+
+
+KEYWORDS_FROM_SCRATCH = """
+WITH seen AS (
+    SELECT k.keyphrase, k.paper_id, k.display, s.observed_on
+    FROM paper_keywords k JOIN snapshots s USING (snapshot_id)
+)
+SELECT keyphrase,
+       arg_min(display, (observed_on, display)) AS display,
+       count(DISTINCT paper_id)::INTEGER AS doc_freq,
+       min(observed_on) AS first_seen,
+       max(observed_on) AS last_seen
+FROM seen GROUP BY keyphrase ORDER BY ALL
+"""
+
+
+def _term_stats_from_scratch(con) -> list[tuple[str, int]]:
+    """Document frequency of every term over the indexed papers, from their stored text."""
+    import polars as pl
+
+    from pipeline import related
+
+    papers = con.execute(
+        "SELECT paper_id, title, abstract FROM papers "
+        "WHERE paper_id IN (SELECT paper_id FROM indexed_papers)"
+    ).to_arrow_table()
+    counts = pl.from_arrow(related.term_counts(papers)).group_by("term").len()
+    return sorted((term, n) for term, n in counts.iter_rows())
+
+
+def test_replacing_snapshots_keeps_corpus_statistics_exact(home, sample_bytes):
+    """Replacing a snapshot with a version that drops papers leaves keywords (counts, seen
+    dates, display form) and the related-paper term statistics as if it had never listed them."""
+    lines = sample_bytes.split(b"\n")
+    head = b"\n".join(lines[:40])  # chrome and the first papers
+    with warehouse.session(home) as con:
+        load_dump(con, "day1", sample_bytes, date(2026, 11, 25))
+        load_dump(con, "day2", sample_bytes, date(2026, 11, 26))
+        load_dump(con, "day3", head, date(2026, 11, 27))
+        # day1 and day3 are replaced: the rest of the sample is seen on day2 only, and
+        # day2 is replaced by its first papers, so most papers go
+        load_dump(con, "day1", head, date(2026, 11, 25))
+        load_dump(con, "day3", b"\n".join(lines[:12]), date(2026, 11, 27))
+        load_dump(con, "day2", head, date(2026, 11, 26))
+        keywords = con.execute("SELECT * FROM keywords ORDER BY ALL").fetchall()
+        assert keywords == con.execute(KEYWORDS_FROM_SCRATCH).fetchall()
+        narrowed = con.execute(
+            "SELECT count(*) FROM keywords WHERE last_seen < DATE '2026-11-27'"
+        ).fetchone()[0]
+        assert narrowed > 0
+        term_stats = con.execute("SELECT term, doc_freq FROM term_stats ORDER BY ALL").fetchall()
+        assert term_stats == _term_stats_from_scratch(con)

@@ -1,7 +1,8 @@
 -- Load one snapshot, replacing whatever an earlier version of it loaded. Runs inside one
 -- transaction (see pipeline.warehouse.load_snapshot), so readers see the old state or the new,
 -- never a mixture. Inputs, registered by the caller: new_snapshot (one row), new_papers (with
--- title_key), new_keywords, new_links, all with paper ids already resolved against known papers.
+-- title_key), new_keywords, new_links, all with paper ids already resolved against known papers,
+-- and leaving_terms (paper_id, term) for the indexed papers the new version no longer lists.
 -- Parameter: $snapshot_id.
 -- Work is proportional to the snapshot: every statement is keyed by this snapshot or its papers.
 
@@ -14,6 +15,10 @@ CREATE OR REPLACE TEMP TABLE touched_keywords AS
 SELECT DISTINCT paper_id, keyphrase FROM new_keywords
 UNION
 SELECT DISTINCT paper_id, keyphrase FROM paper_keywords WHERE snapshot_id = $snapshot_id;
+
+-- keyphrases the version being replaced had (none on a first load)
+CREATE OR REPLACE TEMP TABLE replaced_keywords AS
+SELECT DISTINCT keyphrase FROM paper_keywords WHERE snapshot_id = $snapshot_id;
 
 CREATE OR REPLACE TEMP TABLE keywords_before AS
 SELECT t.paper_id, t.keyphrase, count(k.paper_id) > 0 AS present
@@ -64,6 +69,18 @@ GROUP BY t.paper_id;
 -- their related-paper edges and term-index entries.
 CREATE OR REPLACE TEMP TABLE orphans AS SELECT paper_id FROM paper_seen WHERE n_snapshots = 0;
 DELETE FROM papers WHERE paper_id IN (SELECT paper_id FROM orphans);
+-- Indexed orphans take their terms (leaving_terms: the terms of the indexed papers this version
+-- stops listing, as their stored text reads) out of the term statistics.
+UPDATE term_stats SET doc_freq = term_stats.doc_freq - gone.n
+FROM (
+    SELECT term, count(*)::INTEGER AS n FROM leaving_terms
+    WHERE paper_id IN (SELECT paper_id FROM orphans)
+      AND paper_id IN (SELECT paper_id FROM indexed_papers)
+    GROUP BY term
+) gone
+WHERE term_stats.term = gone.term;
+DELETE FROM term_stats
+WHERE doc_freq <= 0 AND term IN (SELECT term FROM leaving_terms);
 DELETE FROM paper_terms WHERE paper_id IN (SELECT paper_id FROM orphans);
 DELETE FROM indexed_papers WHERE paper_id IN (SELECT paper_id FROM orphans);
 CREATE OR REPLACE TEMP TABLE bereaved AS
@@ -115,6 +132,26 @@ WHEN NOT MATCHED AND d.delta > 0 THEN INSERT (
 );
 
 DELETE FROM keywords WHERE doc_freq <= 0;
+
+-- The version being replaced may have been the first or the last to show a keyphrase, or the
+-- one whose display form was kept: such keyphrases are read again from the snapshots that have
+-- them (a first load replaces nothing and reads nothing here).
+UPDATE keywords SET display = r.display, first_seen = r.first_seen, last_seen = r.last_seen
+FROM (
+    SELECT k.keyphrase,
+           arg_min(k.display, (s.observed_on, k.display)) AS display,
+           min(s.observed_on) AS first_seen,
+           max(s.observed_on) AS last_seen
+    FROM paper_keywords k JOIN snapshots s USING (snapshot_id)
+    WHERE k.keyphrase IN (
+        SELECT w.keyphrase FROM keywords w
+        JOIN replaced_keywords USING (keyphrase)
+        CROSS JOIN new_snapshot n
+        WHERE n.observed_on IN (w.first_seen, w.last_seen)
+    )
+    GROUP BY k.keyphrase
+) r
+WHERE keywords.keyphrase = r.keyphrase;
 
 DELETE FROM keyword_trends WHERE snapshot_id = $snapshot_id;
 INSERT INTO keyword_trends BY NAME
