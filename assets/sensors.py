@@ -1,6 +1,7 @@
 """The landing sensor: a dropped dump becomes a snapshot partition and a run."""
 
 import json
+import os
 import time
 
 import dagster as dg
@@ -8,7 +9,7 @@ import dagster as dg
 from assets.jobs import snapshot_job
 from assets.partitions import snapshots
 from assets.resources import PaperlakeResource
-from pipeline.landing import LandedFile, scan_landing
+from pipeline.landing import LandedFile, landing_interval, scan_landing
 
 # A file whose size and mtime have not changed for this long is complete even if the sensor has
 # not seen it before (e.g. dropped while the daemon was stopped).
@@ -30,13 +31,14 @@ def stable_files(files: list[LandedFile], previous: dict[str, str], now: float) 
 
 @dg.sensor(
     job=snapshot_job,
-    minimum_interval_seconds=15,
+    minimum_interval_seconds=landing_interval(os.environ),
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
 def landing_sensor(
     context: dg.SensorEvaluationContext, paperlake: PaperlakeResource
 ) -> dg.SensorResult | dg.SkipReason:
-    """Watches the landing folder. A new or changed dump that has stopped growing gets a snapshot
+    """Watches the landing folder (every PAPERLAKE_LANDING_INTERVAL seconds; default 15, or 60
+    on object storage). A new or changed dump that has stopped growing gets a snapshot
     partition (named after the file) and a run of `snapshot_job` for it; files for the same
     snapshot are taken one at a time, oldest first."""
     files = scan_landing(paperlake.paths)

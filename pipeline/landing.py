@@ -11,14 +11,22 @@ import json
 import os
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 from pipeline.formats.errors import ParseError
 from pipeline.home import LANDING, QUARANTINE, Home
+from pipeline.storage import STORAGE_ENV
 
 MAX_KEY_CHARS = 100
+INTERVAL_ENV = "PAPERLAKE_LANDING_INTERVAL"
+# Seconds between looks at the landing area: a local folder is cheap to list; on object storage
+# every look is a LIST request (one a minute is 1,440 a day).
+LOCAL_INTERVAL = 15
+OBJECT_STORAGE_INTERVAL = 60
+MIN_INTERVAL = 5
 _DATE_IN_NAME = re.compile(r"(?<!\d)(\d{4})-?(\d{2})-?(\d{2})(?!\d)")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -36,6 +44,21 @@ class LandedFile:
     def fingerprint(self) -> str:
         """Changes whenever the file is rewritten; used to request one run per arrival."""
         return f"{self.size}:{self.mtime_ns}"
+
+
+def landing_interval(env: Mapping[str, str]) -> int:
+    """Seconds between the landing sensor's looks: ``PAPERLAKE_LANDING_INTERVAL``, else 15 on a
+    local folder and 60 on object storage (``PAPERLAKE_STORAGE``)."""
+    configured = env.get(INTERVAL_ENV, "").strip()
+    if not configured:
+        on_object_storage = bool(env.get(STORAGE_ENV, "").strip())
+        return OBJECT_STORAGE_INTERVAL if on_object_storage else LOCAL_INTERVAL
+    if not configured.isdigit() or int(configured) < MIN_INTERVAL:
+        raise ValueError(
+            f"{INTERVAL_ENV}={configured!r}: give a whole number of seconds, at least "
+            f"{MIN_INTERVAL} (e.g. {INTERVAL_ENV}=60)"
+        )
+    return int(configured)
 
 
 def snapshot_key(file_name: str) -> str:

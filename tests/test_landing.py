@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.landing import land, observed_on, quarantine, scan_landing, snapshot_key
+from pipeline.landing import (
+    land,
+    landing_interval,
+    observed_on,
+    quarantine,
+    scan_landing,
+    snapshot_key,
+)
 
 
 @pytest.mark.parametrize(
@@ -64,3 +71,12 @@ def test_quarantine_moves_the_file_beside_a_reason(home):
     sidecar = json.loads(moved.with_name(moved.name + ".reason.json").read_text())
     assert sidecar["file"] == "bad.txt"
     assert sidecar["reason"] == "file is empty"
+
+
+def test_the_landing_interval_is_longer_on_object_storage_and_configurable():
+    assert landing_interval({}) == 15
+    assert landing_interval({"PAPERLAKE_STORAGE": "s3://bucket/home"}) == 60
+    assert landing_interval({"PAPERLAKE_LANDING_INTERVAL": "300"}) == 300
+    for bad in ("fast", "2", "-30", "1.5"):
+        with pytest.raises(ValueError, match=r"PAPERLAKE_LANDING_INTERVAL=.*whole number"):
+            landing_interval({"PAPERLAKE_LANDING_INTERVAL": bad})

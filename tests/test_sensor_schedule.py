@@ -93,3 +93,9 @@ def test_daily_schedule_delivers_the_latest_digest_and_refreshes_trends(instance
     ]
     assert trends.partition_key is None and trends.run_key == "trends-2026-11-27"
     assert [k.to_user_string() for k in trends.asset_selection] == ["trend_report", "digest_feed"]
+
+
+def test_the_sensor_looks_as_often_as_configured():
+    from pipeline.landing import landing_interval
+
+    assert landing_sensor.minimum_interval_seconds == landing_interval(os.environ)
