@@ -138,6 +138,12 @@ def _build_segment(
             f"PRAGMA create_fts_index('{segment.table}', 'paper_id', 'title', 'abstract', "
             "stemmer='porter', stopwords='english', overwrite=1)"
         )
+        # postings sorted by term: a query's terms sit in few row groups (see _segment_scores)
+        fts = f"fts_main_{segment.table}"
+        con.execute(
+            f"CREATE OR REPLACE TABLE {fts}.terms AS "
+            f"SELECT * FROM {fts}.terms ORDER BY termid, docid"
+        )
         con.execute("CHECKPOINT")
     files.publish(partial, segment)
     return segment
@@ -183,19 +189,41 @@ def attach(
     ]
     con.execute(f"SET search_path = '{','.join(paths)}'")
     if live:
-        union = " UNION ALL ".join(
-            f"SELECT paper_id, s{s.number}.fts_main_{s.table}.match_bm25(paper_id, q) AS score "
-            f"FROM s{s.number}.{s.table}"
-            for s in live
-        )
+        union = " UNION ALL ".join(_segment_scores(s) for s in live)
         body = (
             f"SELECT paper_id, max(score) AS score FROM ({union}) "
-            "WHERE score IS NOT NULL GROUP BY paper_id ORDER BY score DESC, paper_id"
+            "GROUP BY paper_id ORDER BY score DESC, paper_id"
         )
     else:
         body = "SELECT NULL::VARCHAR AS paper_id, NULL::DOUBLE AS score WHERE false AND q IS NULL"
     con.execute(f"CREATE OR REPLACE TEMP MACRO search_papers(q) AS TABLE {body}")
     return live
+
+
+def _segment_scores(segment: Segment) -> str:
+    """SQL for ``paper_id, score`` of one segment's papers that contain a word of the query
+    ``q``: the fts extension's BM25 (as ``match_bm25`` computes it, k=1.2, b=0.75), read from
+    the postings of the query's terms only. ``match_bm25`` is a per-document function, so a
+    query through it reads every document of the segment; the segment's postings are stored
+    sorted by term, so this query reads only the row groups that hold its terms."""
+    fts = f"s{segment.number}.fts_main_{segment.table}"
+    return f"""
+        SELECT d.name AS paper_id,
+               sum(log((st.num_docs - di.df + 0.5) / (di.df + 0.5) + 1)
+                   * (tt.tf * (1.2 + 1)
+                      / (tt.tf + 1.2 * (1 - 0.75 + 0.75 * (d.len / st.avgdl))))) AS score
+        FROM (
+            SELECT docid, termid, count(*) AS tf FROM {fts}.terms
+            WHERE termid IN (
+                SELECT termid FROM {fts}.dict
+                WHERE term IN (SELECT DISTINCT stem(unnest({fts}.tokenize(q)), 'porter'))
+            )
+            GROUP BY docid, termid
+        ) tt
+        JOIN {fts}.dict di USING (termid)
+        JOIN {fts}.docs d USING (docid)
+        CROSS JOIN {fts}.stats st
+        GROUP BY d.name"""
 
 
 def add_papers(

@@ -71,3 +71,25 @@ def test_a_reader_prunes_only_old_copies_of_dead_segments(tmp_path):
     files.prune_local([live], min_age=search.PRUNE_AFTER_SECONDS)
     left = sorted(p.name for p in files.local.iterdir())
     assert left == [dead_new.file_name, live.file_name]
+
+
+def test_scores_are_the_fts_extensions_bm25(home):
+    """search_papers reads postings directly; its scores are what match_bm25 gives, and the
+    segment's postings are stored sorted by term."""
+    _index(home, "day1", sample_papers(), date(2026, 11, 26))
+    (segment,) = search.segment_files(home).live()
+    fts = f"s{segment.number}.fts_main_{segment.table}"
+    with warehouse.session(home, read_only=True) as con:
+        for query in ("grokking", "neural networks for graphs", "diffusion language model"):
+            ours = con.execute(
+                "SELECT paper_id, round(score, 9) FROM search_papers(?) ORDER BY ALL", [query]
+            ).fetchall()
+            theirs = con.execute(
+                f"SELECT paper_id, round(score, 9) FROM (SELECT paper_id, "
+                f"{fts}.match_bm25(paper_id, ?) AS score FROM s{segment.number}.{segment.table}) "
+                "WHERE score IS NOT NULL ORDER BY ALL",
+                [query],
+            ).fetchall()
+            assert ours == theirs and len(ours) > 3, query
+        termids = [t for (t,) in con.execute(f"SELECT termid FROM {fts}.terms").fetchall()]
+    assert termids == sorted(termids)
