@@ -34,6 +34,7 @@ from pipeline.storage import Storage
 CODE_VERSION = "1"
 MANIFEST = "segments.json"
 MERGE_FANOUT = 4
+STEMMER = "porter"
 # A reader removes downloaded segments that are no longer live once they are this old.
 PRUNE_AFTER_SECONDS = 300
 
@@ -136,7 +137,7 @@ def _build_segment(
         )
         con.execute(
             f"PRAGMA create_fts_index('{segment.table}', 'paper_id', 'title', 'abstract', "
-            "stemmer='porter', stopwords='english', overwrite=1)"
+            f"stemmer='{STEMMER}', stopwords='english', overwrite=1)"
         )
         # postings sorted by term: a query's terms sit in few row groups (see _segment_scores)
         fts = f"fts_main_{segment.table}"
@@ -216,7 +217,7 @@ def _segment_scores(segment: Segment) -> str:
             SELECT docid, termid, count(*) AS tf FROM {fts}.terms
             WHERE termid IN (
                 SELECT termid FROM {fts}.dict
-                WHERE term IN (SELECT DISTINCT stem(unnest({fts}.tokenize(q)), 'porter'))
+                WHERE term IN (SELECT DISTINCT stem(unnest({fts}.tokenize(q)), '{STEMMER}'))
             )
             GROUP BY docid, termid
         ) tt

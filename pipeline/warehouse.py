@@ -324,20 +324,11 @@ def load_snapshot(
 
 
 def _leaving_terms(con: duckdb.DuckDBPyConnection, snapshot_id: str, papers: pa.Table) -> pa.Table:
-    """Terms of the indexed papers a stored version of the snapshot lists and ``papers`` does
-    not: those no other snapshot lists leave the related-papers index with the load."""
-    con.register("incoming_papers", papers)
-    try:
-        leaving = con.execute(
-            "SELECT p.paper_id, p.title, p.abstract FROM listings l JOIN papers p USING (paper_id) "
-            "WHERE l.snapshot_id = ? "
-            "AND l.paper_id NOT IN (SELECT paper_id FROM incoming_papers) "
-            "AND l.paper_id IN (SELECT paper_id FROM indexed_papers)",
-            [snapshot_id],
-        ).to_arrow_table()
-    finally:
-        con.unregister("incoming_papers")
-    return related.term_counts(leaving).select(["paper_id", "term"])
+    """``paper_id, term`` of the papers a stored version of the snapshot lists and ``papers``
+    does not (load_snapshot.sql takes the indexed orphans among them out of the term index)."""
+    stored = pl.from_arrow(snapshot_papers(con, snapshot_id))
+    leaving = stored.filter(~pl.col("paper_id").is_in(papers.column("paper_id").to_pylist()))
+    return related.term_counts(leaving.to_arrow()).select(["paper_id", "term"])
 
 
 def snapshot_papers(con: duckdb.DuckDBPyConnection, snapshot_id: str) -> pa.Table:
