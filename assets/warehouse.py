@@ -143,7 +143,7 @@ def _table_schema(con, table: str) -> dg.TableSchema:
     owners=OWNERS,
     code_version=related.CODE_VERSION,
     pool=WAREHOUSE_POOL,
-    metadata={"dagster/table_name": "lake.related_papers"},
+    metadata={"dagster/table_name": "lake.related_edges"},
 )
 def related_papers(
     context: dg.AssetExecutionContext, paperlake: PaperlakeResource
@@ -162,14 +162,17 @@ def related_papers(
             ),
         )
         edges, total = con.execute(
-            "SELECT count(*) FILTER (WHERE snapshot_id = ?), count(*) FROM related_papers", [key]
+            "SELECT count(*) FILTER (WHERE snapshot_id = ?), count(*) FROM related_edges", [key]
         ).fetchone()
         sample = con.execute(
             """
             SELECT p.title AS paper, q.title AS related, r.score, r.shared_terms
-            FROM related_papers r JOIN papers p USING (paper_id)
+            FROM (
+                SELECT * FROM related_edges WHERE snapshot_id = ? ORDER BY score DESC LIMIT 10
+            ) r
+            JOIN papers p USING (paper_id)
             JOIN papers q ON q.paper_id = r.related_id
-            WHERE r.snapshot_id = ? AND r.rank = 1 ORDER BY r.score DESC LIMIT 10
+            ORDER BY r.score DESC
             """,
             [key],
         ).to_arrow_table()

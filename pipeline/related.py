@@ -18,7 +18,7 @@ import Stemmer
 from pipeline.keyphrases.lexicon import breaker_words
 
 # Bump when term extraction or the similarity computation changes.
-CODE_VERSION = "2"
+CODE_VERSION = "3"
 TERMS_PER_PAPER = 30
 NEIGHBOURS = 10
 TITLE_WEIGHT = 2

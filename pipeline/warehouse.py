@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -237,15 +238,40 @@ def _apply_schema(con: duckdb.DuckDBPyConnection) -> None:
     if current and current[0] == fingerprint:
         return
     with transaction(con):
+        _migrate(con)
         for statement in sql_statements("schema.sql") + sql_statements("views.sql"):
             con.execute(statement)
         con.execute("DELETE FROM schema_info")
         con.execute("INSERT INTO schema_info VALUES (?)", [fingerprint])
 
 
-def commit_message(con: duckdb.DuckDBPyConnection, message: str) -> None:
-    """Label the open transaction's warehouse snapshot (shown by ``paperlake versions warehouse``)."""
-    con.execute(f"CALL {CATALOG_ALIAS}.set_commit_message('paperlake', ?)", [message])
+def _migrate(con: duckdb.DuckDBPyConnection) -> None:
+    """Bring a warehouse written by earlier versions to the current layout, keeping its data:
+    related papers used to be a table with a stored rank (now the related_papers view ranks the
+    related_edges table)."""
+    old_related = con.execute(
+        "SELECT count(*) FROM duckdb_tables() "
+        "WHERE database_name = current_database() AND table_name = 'related_papers'"
+    ).fetchone()[0]
+    if old_related:
+        con.execute("ALTER TABLE related_papers RENAME TO related_edges")
+        con.execute("ALTER TABLE related_edges DROP COLUMN rank")
+
+
+def commit_message(
+    con: duckdb.DuckDBPyConnection, message: str, extra_info: str | None = None
+) -> None:
+    """Label the open transaction's warehouse snapshot (shown by ``paperlake versions warehouse``);
+    ``extra_info`` is stored beside the message for code to find the commit by."""
+    con.execute(
+        f"CALL {CATALOG_ALIAS}.set_commit_message('paperlake', ?, extra_info => ?)",
+        [message, extra_info],
+    )
+
+
+def _load_commit_info(snapshot_id: str) -> str:
+    """The commit extra info of a load of ``snapshot_id`` (see ``snapshot_papers``)."""
+    return json.dumps({"loaded_snapshot": snapshot_id})
 
 
 def run_script(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) -> None:
@@ -312,32 +338,64 @@ def load_snapshot(
             "new_keywords": with_ids(keywords, mapping),
             "new_links": with_ids(links, mapping),
         }
-        inputs["leaving_terms"] = _leaving_terms(con, snapshot_id, inputs["new_papers"])
         with transaction(con, inputs):
             run_script(con, "load_snapshot.sql", {"snapshot_id": snapshot_id})
+            if con.execute("SELECT count(*) FROM orphans").fetchone()[0]:
+                _drop_orphans(con)
             run_script(con, "keyword_trends.sql", {"snapshot_id": snapshot_id, **TREND_PARAMETERS})
             version = snapshot.column("version")[0].as_py()
-            commit_message(con, f"load {snapshot_id} (papers {version[:12]})")
+            commit_message(
+                con,
+                f"load {snapshot_id} (papers {version[:12]})",
+                _load_commit_info(snapshot_id),
+            )
         return mapping
 
     return with_retry(attempt)
 
 
-def _leaving_terms(con: duckdb.DuckDBPyConnection, snapshot_id: str, papers: pa.Table) -> pa.Table:
-    """``paper_id, term`` of the papers a stored version of the snapshot lists and ``papers``
-    does not (load_snapshot.sql takes the indexed orphans among them out of the term index)."""
-    stored = pl.from_arrow(snapshot_papers(con, snapshot_id))
-    leaving = stored.filter(~pl.col("paper_id").is_in(papers.column("paper_id").to_pylist()))
-    return related.term_counts(leaving.to_arrow()).select(["paper_id", "term"])
+def _drop_orphans(con: duckdb.DuckDBPyConnection) -> None:
+    """Run drop_orphans.sql for the papers the load left unlisted (its ``orphans`` table), with
+    their terms as their stored text reads (what indexing them counted)."""
+    stored = con.execute(
+        "SELECT paper_id, title, abstract FROM papers "
+        "WHERE paper_id IN (SELECT paper_id FROM orphans)"
+    ).to_arrow_table()
+    leaving = related.term_counts(stored).select(["paper_id", "term"])
+    con.register("leaving_terms", leaving)
+    try:
+        run_script(con, "drop_orphans.sql", {})
+    finally:
+        con.unregister("leaving_terms")
 
 
 def snapshot_papers(con: duckdb.DuckDBPyConnection, snapshot_id: str) -> pa.Table:
-    """``paper_id, title, abstract`` of a loaded snapshot's papers, under their stored ids."""
-    return con.execute(
-        "SELECT p.paper_id, p.title, p.abstract FROM listings l JOIN papers p USING (paper_id) "
-        "WHERE l.snapshot_id = ? ORDER BY l.rank",
-        [snapshot_id],
-    ).to_arrow_table()
+    """``paper_id, title, abstract`` of a loaded snapshot's papers, under their stored ids and
+    as its latest load stored them (a later snapshot may have changed a text since).
+
+    The load writes every paper it lists, so its rows are read from DuckLake's change feed for
+    that one commit, at a cost that does not grow with history (joining ``papers`` would decode
+    every stored abstract). Where the feed does not hold them all (the load commit expired, was
+    compacted away, or predates labelled loads) ``papers`` is joined instead.
+    """
+    query = (
+        "SELECT p.paper_id, p.title, p.abstract FROM listings l JOIN {papers} p USING (paper_id) "
+        "WHERE l.snapshot_id = $snapshot_id ORDER BY l.rank"
+    )
+    load, listed = con.execute(
+        f"SELECT (SELECT max(snapshot_id) FROM {CATALOG_ALIAS}.snapshots() "
+        "WHERE commit_extra_info = $info), "
+        "(SELECT count(*) FROM listings WHERE snapshot_id = $snapshot_id)",
+        {"info": _load_commit_info(snapshot_id), "snapshot_id": snapshot_id},
+    ).fetchone()
+    if load is not None:
+        feed = f"{CATALOG_ALIAS}.table_insertions('papers', $load, $load)"
+        papers = con.execute(
+            query.format(papers=feed), {"snapshot_id": snapshot_id, "load": load}
+        ).to_arrow_table()
+        if papers.num_rows == listed:
+            return papers
+    return con.execute(query.format(papers="papers"), {"snapshot_id": snapshot_id}).to_arrow_table()
 
 
 def index_related(

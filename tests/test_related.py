@@ -116,6 +116,27 @@ def test_a_new_snapshot_indexes_only_its_new_papers_and_updates_neighbours(home,
         assert max(after.values()) <= related.NEIGHBOURS
 
 
+def test_a_list_that_loses_a_neighbour_gets_its_next_best_back(home, sample_bytes):
+    """A newcomer that entered known papers' lists and then goes (the snapshot that listed it
+    is replaced without it) leaves those lists as they were before it came."""
+    newcomer = (
+        "Grokking Modular Arithmetic with Transformers",
+        "We study grokking in transformers trained on modular arithmetic: the network first "
+        "memorizes, then suddenly generalizes long after overfitting.",
+    )
+    with_newcomer = sample_bytes + f"\n{newcomer[0]}\n{newcomer[1]}".encode()
+    lists = (
+        "SELECT paper_id, related_id, score, rank, shared_terms FROM related_papers ORDER BY ALL"
+    )
+    with warehouse.session(home) as linked:
+        _load_and_link(linked, "day1", sample_bytes, date(2026, 11, 26))
+        before = linked.execute(lists).fetchall()
+        _load_and_link(linked, "day2", with_newcomer, date(2026, 11, 27))
+        assert linked.execute(lists).fetchall() != before
+        _load_and_link(linked, "day2", sample_bytes, date(2026, 11, 27))
+        assert linked.execute(lists).fetchall() == before
+
+
 def _edges(home: Home) -> list[tuple]:
     with warehouse.session(home, read_only=True) as con:
         return con.execute(

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from pipeline import warehouse
-from tests.conftest import load_dump
+from tests.conftest import listing, load_dump, sample_papers
 
 
 def _load(con, snapshot_id: str, data: bytes, day: date) -> None:
@@ -202,3 +202,38 @@ def test_replacing_snapshots_keeps_corpus_statistics_exact(home, sample_bytes):
         assert narrowed > 0
         term_stats = con.execute("SELECT term, doc_freq FROM term_stats ORDER BY ALL").fetchall()
         assert term_stats == _term_stats_from_scratch(con)
+
+
+def test_a_warehouse_with_the_old_related_papers_table_is_migrated(home, sample_bytes, monkeypatch):
+    """Warehouses written before related_edges kept ranked neighbours in a related_papers
+    table; opening one converts it and keeps every edge."""
+    with warehouse.session(home) as con:
+        load_dump(con, "day1", sample_bytes, date(2026, 11, 26))
+        lists = con.execute("SELECT * FROM related_papers ORDER BY ALL").fetchall()
+        assert lists
+        con.execute("DROP VIEW related_papers")
+        con.execute("ALTER TABLE related_edges RENAME TO related_papers")
+        con.execute("ALTER TABLE related_papers ADD COLUMN rank SMALLINT DEFAULT 1")
+        con.execute("UPDATE schema_info SET fingerprint = 'an earlier schema'")
+    monkeypatch.setattr(warehouse, "_DATABASES", {})  # the next process to open it
+    with warehouse.session(home) as con:
+        assert con.execute("SELECT * FROM related_papers ORDER BY ALL").fetchall() == lists
+        columns = [c[0] for c in con.execute("DESCRIBE related_edges").fetchall()]
+        assert "rank" not in columns
+        load_dump(con, "day2", sample_bytes, date(2026, 11, 27))
+
+
+def test_a_snapshots_papers_are_read_as_its_load_stored_them(home):
+    """Indexing reads a snapshot's papers from its load's own commit (not from the whole papers
+    table), and falls back to the papers table once that commit is no longer kept."""
+    papers = sample_papers()[:5]
+    edited = [(papers[0][0], papers[0][1] + " We also release the code."), *papers[1:]]
+    with warehouse.session(home) as con:
+        load_dump(con, "day1", listing(papers), date(2026, 11, 26), link_related=False)
+        load_dump(con, "day2", listing(edited), date(2026, 11, 27), link_related=False)
+        day1 = warehouse.snapshot_papers(con, "day1").to_pylist()
+        assert [(p["title"], p["abstract"]) for p in day1] == papers
+        assert warehouse.snapshot_papers(con, "day2").to_pylist()[0]["abstract"] == edited[0][1]
+        con.execute("CALL ducklake_expire_snapshots('lake', older_than => now())")
+        current = warehouse.snapshot_papers(con, "day1").to_pylist()
+        assert [(p["title"], p["abstract"]) for p in current] == edited

@@ -1,8 +1,7 @@
 -- Load one snapshot, replacing whatever an earlier version of it loaded. Runs inside one
 -- transaction (see pipeline.warehouse.load_snapshot), so readers see the old state or the new,
 -- never a mixture. Inputs, registered by the caller: new_snapshot (one row), new_papers (with
--- title_key), new_keywords, new_links, all with paper ids already resolved against known papers,
--- and leaving_terms (paper_id, term) for the indexed papers the new version no longer lists.
+-- title_key), new_keywords, new_links, all with paper ids already resolved against known papers.
 -- Parameter: $snapshot_id.
 -- Work is proportional to the snapshot: every statement is keyed by this snapshot or its papers.
 
@@ -39,24 +38,10 @@ INSERT INTO paper_keywords BY NAME SELECT * FROM new_keywords;
 DELETE FROM paper_links WHERE snapshot_id = $snapshot_id;
 INSERT INTO paper_links BY NAME SELECT * FROM new_links;
 
--- Papers: insert new ones, refresh the text of known ones unless this snapshot is older than
--- the latest one they were seen in, then recompute their first/last seen from listings.
-MERGE INTO papers AS p
-USING (SELECT n.*, s.observed_on FROM new_papers n, new_snapshot s) AS n
-ON p.paper_id = n.paper_id
-WHEN MATCHED AND n.observed_on >= p.last_seen THEN UPDATE SET
-    title = n.title, title_key = n.title_key, abstract = n.abstract,
-    arxiv_id = coalesce(n.arxiv_id, p.arxiv_id),
-    truncated = n.truncated, authors = coalesce(n.authors, p.authors),
-    published_on = coalesce(n.published_on, p.published_on)
-WHEN NOT MATCHED THEN INSERT (
-    paper_id, title, abstract, arxiv_id, truncated, authors, published_on,
-    first_seen, last_seen, n_snapshots, title_key
-) VALUES (
-    n.paper_id, n.title, n.abstract, n.arxiv_id, n.truncated, n.authors, n.published_on,
-    n.observed_on, n.observed_on, 1, n.title_key
-);
-
+-- Papers: every touched paper's first/last seen and snapshot count come from listings; new
+-- papers are inserted, known ones get this snapshot's text unless it is older than the latest
+-- snapshot they were seen in. Papers no snapshot lists any more (an earlier version of this
+-- snapshot had them) are left for drop_orphans.sql.
 CREATE OR REPLACE TEMP TABLE paper_seen AS
 SELECT t.paper_id, min(s.observed_on) AS first_seen, max(s.observed_on) AS last_seen,
        count(DISTINCT l.snapshot_id)::INTEGER AS n_snapshots
@@ -65,39 +50,41 @@ LEFT JOIN listings l USING (paper_id)
 LEFT JOIN snapshots s USING (snapshot_id)
 GROUP BY t.paper_id;
 
--- Papers no snapshot lists any more (an earlier version of this snapshot had them) go, with
--- their related-paper edges and term-index entries.
 CREATE OR REPLACE TEMP TABLE orphans AS SELECT paper_id FROM paper_seen WHERE n_snapshots = 0;
-DELETE FROM papers WHERE paper_id IN (SELECT paper_id FROM orphans);
--- Indexed orphans take their terms (leaving_terms: the terms of the indexed papers this version
--- stops listing, as their stored text reads) out of the term statistics.
-UPDATE term_stats SET doc_freq = term_stats.doc_freq - gone.n
-FROM (
-    SELECT term, count(*)::INTEGER AS n FROM leaving_terms
-    WHERE paper_id IN (SELECT paper_id FROM orphans)
-      AND paper_id IN (SELECT paper_id FROM indexed_papers)
-    GROUP BY term
-) gone
-WHERE term_stats.term = gone.term;
-DELETE FROM term_stats
-WHERE doc_freq <= 0 AND term IN (SELECT term FROM leaving_terms);
-DELETE FROM paper_terms WHERE paper_id IN (SELECT paper_id FROM orphans);
-DELETE FROM indexed_papers WHERE paper_id IN (SELECT paper_id FROM orphans);
-CREATE OR REPLACE TEMP TABLE bereaved AS
-SELECT DISTINCT paper_id FROM related_papers WHERE related_id IN (SELECT paper_id FROM orphans);
-DELETE FROM related_papers
-WHERE paper_id IN (SELECT paper_id FROM orphans) OR related_id IN (SELECT paper_id FROM orphans);
-UPDATE related_papers SET rank = r.new_rank
-FROM (
-    SELECT paper_id, related_id,
-           row_number() OVER (PARTITION BY paper_id ORDER BY score DESC, related_id) AS new_rank
-    FROM related_papers WHERE paper_id IN (SELECT paper_id FROM bereaved)
-) r
-WHERE related_papers.paper_id = r.paper_id AND related_papers.related_id = r.related_id;
 
-UPDATE papers SET first_seen = s.first_seen, last_seen = s.last_seen, n_snapshots = s.n_snapshots
-FROM paper_seen s
-WHERE papers.paper_id = s.paper_id AND s.n_snapshots > 0;
+-- (DuckLake's MERGE takes one UPDATE action, so the text columns choose per row.)
+MERGE INTO papers AS p
+USING (
+    SELECT seen.*, n.paper_id IS NOT NULL AS listed, n.title, n.title_key, n.abstract,
+           n.arxiv_id, n.truncated, n.authors, n.published_on, o.observed_on
+    FROM paper_seen seen
+    LEFT JOIN new_papers n USING (paper_id)
+    CROSS JOIN new_snapshot o
+    WHERE seen.n_snapshots > 0
+) AS n
+ON p.paper_id = n.paper_id
+WHEN MATCHED THEN UPDATE SET
+    title = CASE WHEN n.listed AND n.observed_on >= p.last_seen THEN n.title ELSE p.title END,
+    title_key = CASE WHEN n.listed AND n.observed_on >= p.last_seen
+                     THEN n.title_key ELSE p.title_key END,
+    abstract = CASE WHEN n.listed AND n.observed_on >= p.last_seen
+                    THEN n.abstract ELSE p.abstract END,
+    arxiv_id = CASE WHEN n.listed AND n.observed_on >= p.last_seen
+                    THEN coalesce(n.arxiv_id, p.arxiv_id) ELSE p.arxiv_id END,
+    truncated = CASE WHEN n.listed AND n.observed_on >= p.last_seen
+                     THEN n.truncated ELSE p.truncated END,
+    authors = CASE WHEN n.listed AND n.observed_on >= p.last_seen
+                   THEN coalesce(n.authors, p.authors) ELSE p.authors END,
+    published_on = CASE WHEN n.listed AND n.observed_on >= p.last_seen
+                        THEN coalesce(n.published_on, p.published_on) ELSE p.published_on END,
+    first_seen = n.first_seen, last_seen = n.last_seen, n_snapshots = n.n_snapshots
+WHEN NOT MATCHED THEN INSERT (
+    paper_id, title, abstract, arxiv_id, truncated, authors, published_on,
+    first_seen, last_seen, n_snapshots, title_key
+) VALUES (
+    n.paper_id, n.title, n.abstract, n.arxiv_id, n.truncated, n.authors, n.published_on,
+    n.first_seen, n.last_seen, n.n_snapshots, n.title_key
+);
 
 -- Corpus statistics: adjust document frequencies by the papers that gained or lost a keyphrase.
 CREATE OR REPLACE TEMP TABLE keyword_delta AS

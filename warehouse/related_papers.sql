@@ -64,8 +64,13 @@ WITH candidates AS (
     FROM scores WHERE related_id NOT IN (SELECT paper_id FROM fresh)
 ),
 lists AS (
-    SELECT paper_id, count(*) AS n, min(score) AS last_score FROM related_papers
-    WHERE paper_id IN (SELECT paper_id FROM candidates) GROUP BY paper_id
+    SELECT paper_id, count(*) AS n, min(score) AS last_score FROM (
+        SELECT paper_id, score FROM related_edges
+        WHERE paper_id IN (SELECT paper_id FROM candidates)
+        QUALIFY row_number() OVER (PARTITION BY paper_id ORDER BY score DESC, related_id)
+                <= $neighbours
+    )
+    GROUP BY paper_id
 )
 SELECT c.* FROM candidates c LEFT JOIN lists l USING (paper_id)
 WHERE l.n IS NULL OR l.n < $neighbours OR c.score > l.last_score
@@ -87,27 +92,12 @@ JOIN paper_terms o ON o.paper_id = e.other_id AND o.term = f.term
 WHERE f.doc_freq <= greatest(20, least($max_postings, $common_share * c.n_papers))
 GROUP BY e.fresh_id, e.other_id;
 
-INSERT INTO related_papers
-SELECT l.paper_id, l.related_id, l.score, l.rank, e.shared_terms, $snapshot_id
+-- Edges are only added; the related_papers view keeps each paper's best $neighbours, so an
+-- edge a better one pushes out of a list stays stored (and returns if that one's paper goes).
+INSERT INTO related_edges
+SELECT l.paper_id, l.related_id, l.score, e.shared_terms, $snapshot_id
 FROM fresh_lists l JOIN evidence e ON e.fresh_id = l.paper_id AND e.other_id = l.related_id;
 
-INSERT INTO related_papers
-SELECT n.paper_id, n.related_id, n.score, 0, e.shared_terms, $snapshot_id
+INSERT INTO related_edges
+SELECT n.paper_id, n.related_id, n.score, e.shared_terms, $snapshot_id
 FROM entering n JOIN evidence e ON e.fresh_id = n.related_id AND e.other_id = n.paper_id;
-
-CREATE OR REPLACE TEMP TABLE reranked AS
-SELECT paper_id, related_id,
-       row_number() OVER (PARTITION BY paper_id ORDER BY score DESC, related_id) AS new_rank
-FROM related_papers
-WHERE paper_id IN (SELECT paper_id FROM entering);
-
-DELETE FROM related_papers
-WHERE paper_id IN (SELECT paper_id FROM entering)
-  AND (paper_id, related_id) IN (
-      SELECT paper_id, related_id FROM reranked WHERE new_rank > $neighbours
-  );
-
-UPDATE related_papers SET rank = r.new_rank
-FROM reranked r
-WHERE related_papers.paper_id = r.paper_id AND related_papers.related_id = r.related_id
-  AND related_papers.rank <> r.new_rank;

@@ -87,19 +87,19 @@ CREATE TABLE IF NOT EXISTS keyword_trends (
     z                DOUBLE             -- null without earlier snapshots or enough support
 );
 
--- Related papers: each paper's nearest neighbours by cosine similarity of TF-IDF term vectors,
--- computed when the paper is first indexed; known papers' lists are updated when a new paper
--- ranks among their neighbours. `shared_terms` is the evidence, strongest first.
-CREATE TABLE IF NOT EXISTS related_papers (
+-- Related-paper edges: cosine similarities of TF-IDF term vectors, computed when a paper is
+-- first indexed (its own best neighbours, and the known papers whose lists it enters). Edges are
+-- only added: the related_papers view ranks them and keeps each paper's best. `shared_terms`
+-- is the evidence, strongest first.
+CREATE TABLE IF NOT EXISTS related_edges (
     paper_id      VARCHAR NOT NULL,
     related_id    VARCHAR NOT NULL,
     score         DOUBLE NOT NULL,
-    rank          SMALLINT NOT NULL,
     shared_terms  VARCHAR[] NOT NULL,
     snapshot_id   VARCHAR NOT NULL   -- the snapshot whose load computed this edge
 );
 
--- The term index behind related_papers: each indexed paper's strongest terms (L2-normalised
+-- The term index behind related_edges: each indexed paper's strongest terms (L2-normalised
 -- TF-IDF weights), document frequencies of every term seen, and the number of indexed papers.
 CREATE TABLE IF NOT EXISTS paper_terms (
     paper_id      VARCHAR NOT NULL,

@@ -99,3 +99,13 @@ JOIN listings l ON l.snapshot_id = q.previous_id
 WHERE NOT EXISTS (
     SELECT 1 FROM listings c WHERE c.snapshot_id = q.snapshot_id AND c.paper_id = l.paper_id
 );
+
+-- Each paper's nearest neighbours: its 10 best edges (pipeline.related.NEIGHBOURS), best first.
+-- Filter on one paper_id and only that paper's edges are read; to rank the lists of many papers
+-- at once, filter related_edges first (see pipeline/reports/sql/digest_papers.sql).
+CREATE OR REPLACE VIEW related_papers AS
+SELECT paper_id, related_id, score,
+       row_number() OVER (PARTITION BY paper_id ORDER BY score DESC, related_id)::SMALLINT AS rank,
+       shared_terms, snapshot_id
+FROM related_edges
+QUALIFY rank <= 10;

@@ -18,12 +18,18 @@ code AS (
     WHERE snapshot_id = $snapshot_id AND kind = 'code' AND paper_id IN (SELECT paper_id FROM top)
     GROUP BY paper_id
 ),
+best_edges AS (
+    SELECT paper_id, related_id, score, shared_terms,
+           row_number() OVER (PARTITION BY paper_id ORDER BY score DESC, related_id) AS rank
+    FROM related_edges
+    WHERE paper_id IN (SELECT paper_id FROM top)
+    QUALIFY rank <= 3
+),
 related AS (
     SELECT r.paper_id,
            list(struct_pack(title := q.title, score := r.score, shared := r.shared_terms)
                 ORDER BY r.rank) AS related
-    FROM related_papers r JOIN papers q ON q.paper_id = r.related_id
-    WHERE r.paper_id IN (SELECT paper_id FROM top) AND r.rank <= 3
+    FROM best_edges r JOIN papers q ON q.paper_id = r.related_id
     GROUP BY r.paper_id
 )
 SELECT t.rank, t.previous_rank, t.status, t.paper_id, p.title, p.abstract,

@@ -1,0 +1,24 @@
+-- Drop the papers no snapshot lists any more (an earlier version of the snapshot being loaded
+-- had them), with their term-index entries and related-paper edges. Runs in the load
+-- transaction after load_snapshot.sql, only when its `orphans` table has rows.
+
+DELETE FROM papers WHERE paper_id IN (SELECT paper_id FROM orphans);
+
+-- Indexed orphans take their terms (leaving_terms: the terms of the indexed papers this version
+-- stops listing, as their stored text reads) out of the term statistics.
+UPDATE term_stats SET doc_freq = term_stats.doc_freq - gone.n
+FROM (
+    SELECT term, count(*)::INTEGER AS n FROM leaving_terms
+    WHERE paper_id IN (SELECT paper_id FROM orphans)
+      AND paper_id IN (SELECT paper_id FROM indexed_papers)
+    GROUP BY term
+) gone
+WHERE term_stats.term = gone.term;
+DELETE FROM term_stats
+WHERE doc_freq <= 0 AND term IN (SELECT term FROM leaving_terms);
+DELETE FROM paper_terms WHERE paper_id IN (SELECT paper_id FROM orphans);
+DELETE FROM indexed_papers WHERE paper_id IN (SELECT paper_id FROM orphans);
+
+-- Lists that lose a neighbour fall back to their next best stored edge (related_papers view).
+DELETE FROM related_edges
+WHERE paper_id IN (SELECT paper_id FROM orphans) OR related_id IN (SELECT paper_id FROM orphans);
