@@ -1,14 +1,19 @@
 -- Known papers an incoming snapshot's papers might be: the same id, the same arXiv id, or a
 -- title sharing its first or last 12 characters (a typo fix changes only one end). Input:
--- incoming(paper_id, arxiv_id, title_key, abstract). Equi-joins only, so each is a hash join.
-SELECT i.paper_id AS incoming_id, p.paper_id, p.arxiv_id, p.title_key, p.abstract
-FROM incoming i JOIN papers p ON p.paper_id = i.paper_id
-UNION
-SELECT i.paper_id, p.paper_id, p.arxiv_id, p.title_key, p.abstract
-FROM incoming i JOIN papers p ON p.arxiv_id = i.arxiv_id
-UNION
-SELECT i.paper_id, p.paper_id, p.arxiv_id, p.title_key, p.abstract
-FROM incoming i JOIN papers p ON left(p.title_key, 12) = left(i.title_key, 12)
-UNION
-SELECT i.paper_id, p.paper_id, p.arxiv_id, p.title_key, p.abstract
-FROM incoming i JOIN papers p ON right(p.title_key, 12) = right(i.title_key, 12)
+-- incoming(paper_id, arxiv_id, title_key, abstract). Equi-joins only, so each is a hash join;
+-- they read the narrow key columns, and the stored abstracts are read once, for the candidates.
+WITH candidates AS (
+    SELECT i.paper_id AS incoming_id, p.paper_id
+    FROM incoming i JOIN papers p ON p.paper_id = i.paper_id
+    UNION
+    SELECT i.paper_id, p.paper_id
+    FROM incoming i JOIN papers p ON p.arxiv_id = i.arxiv_id
+    UNION
+    SELECT i.paper_id, p.paper_id
+    FROM incoming i JOIN papers p ON left(p.title_key, 12) = left(i.title_key, 12)
+    UNION
+    SELECT i.paper_id, p.paper_id
+    FROM incoming i JOIN papers p ON right(p.title_key, 12) = right(i.title_key, 12)
+)
+SELECT c.incoming_id, p.paper_id, p.arxiv_id, p.title_key, p.abstract
+FROM candidates c JOIN papers p USING (paper_id)
