@@ -97,6 +97,44 @@ def test_trend_report(series_home):
     assert "## Longest-trending papers" in rendered.markdown
 
 
+def test_trend_report_rank_histories_follow_the_listings(series_home):
+    """Longest-trending papers and climbers, recomputed in Python from the listings."""
+    with warehouse.session(series_home, read_only=True) as con:
+        report = trends.load_trends(con)
+        days = dict(con.execute("SELECT snapshot_id, observed_on FROM snapshots").fetchall())
+        listed = con.execute(
+            "SELECT l.snapshot_id, l.paper_id, l.rank, p.title, p.n_snapshots, p.first_seen "
+            "FROM listings l JOIN papers p USING (paper_id)"
+        ).fetchall()
+    latest = max(days, key=days.get)
+    papers: dict[str, dict] = {}
+    for snapshot_id, _, rank, title, n_snapshots, first_seen in sorted(
+        listed, key=lambda row: days[row[0]]
+    ):
+        paper = papers.setdefault(title, {"n": n_snapshots, "first": first_seen, "ranks": []})
+        paper["ranks"].append((days[snapshot_id], rank))
+        if snapshot_id == latest:
+            paper["current"] = rank
+
+    def history(title: str) -> trends.RankHistory:
+        paper = papers[title]
+        first_rank = paper["ranks"][0][1]
+        return trends.RankHistory(
+            title, paper["n"], paper["first"], paper.get("current"), first_rank, paper["ranks"]
+        )
+
+    everyone = [history(title) for title in papers]
+    longest = sorted(everyone, key=lambda h: (-h.n_snapshots, h.current_rank or 10**9, h.title))[
+        : trends.TOP
+    ]
+    climbers = sorted(
+        (h for h in everyone if h.current_rank and h.first_rank > h.current_rank),
+        key=lambda h: (-h.gain, h.current_rank, h.title),
+    )[: trends.TOP]
+    assert report.longest == longest
+    assert report.climbers == climbers and climbers
+
+
 HOSTILE = [
     (
         "<script>alert('title')</script> Deep [click](javascript:alert(1)) Networks",
