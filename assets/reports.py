@@ -209,24 +209,28 @@ def digest_feed(paperlake: PaperlakeResource) -> dg.MaterializeResult:
             "ORDER BY seq DESC LIMIT ?",
             [FEED_SIZE],
         ).fetchall()
-        entries = []
-        for snapshot_id, observed_on, ingested_at, n_papers in rows:
-            html = paperlake.store.current("snapshot_report_html", snapshot_id)
-            if html is None:
-                continue
-            head = digest.load_headline(con, snapshot_id)
-            entries.append(
-                FeedEntry(
-                    snapshot_id=snapshot_id,
-                    version=html.version,
-                    title=f"Trending papers {observed_on.isoformat()}: {head.n_new} new of {n_papers}",
-                    summary="; ".join(digest.top_titles(con, snapshot_id, 5)),
-                    link=f"{base}/snapshot_report/{snapshot_id}.html"
-                    if base
-                    else reports.uri(f"snapshot_report/{snapshot_id}.html"),
-                    updated=ingested_at.astimezone(UTC),
-                )
-            )
+        published = {
+            snapshot_id: html
+            for snapshot_id, *_ in rows
+            if (html := paperlake.store.current("snapshot_report_html", snapshot_id)) is not None
+        }
+        heads = digest.load_headlines(con, list(published))
+        titles = digest.top_titles(con, list(published), 5)
+    entries = [
+        FeedEntry(
+            snapshot_id=snapshot_id,
+            version=published[snapshot_id].version,
+            title=f"Trending papers {observed_on.isoformat()}: "
+            f"{heads[snapshot_id].n_new} new of {n_papers}",
+            summary="; ".join(titles.get(snapshot_id, [])),
+            link=f"{base}/snapshot_report/{snapshot_id}.html"
+            if base
+            else reports.uri(f"snapshot_report/{snapshot_id}.html"),
+            updated=ingested_at.astimezone(UTC),
+        )
+        for snapshot_id, observed_on, ingested_at, n_papers in rows
+        if snapshot_id in published
+    ]
     document = atom_feed(entries, f"{base}/feed.xml" if base else reports.uri("feed.xml"))
     version = paperlake.store.put(
         "digest_feed", "all", document, suffix=".xml", code_version=digest.CODE_VERSION

@@ -57,6 +57,18 @@ def test_rank_changes_new_and_dropped(series_home):
     assert [p.movement for p in everything.papers if p.rank == 55] == ["▼44"]
 
 
+def test_headlines_of_several_snapshots_are_read_at_once(series_home):
+    with warehouse.session(series_home, read_only=True) as con:
+        heads = digest.load_headlines(con, ["day4", "day2", "day1", "no-such-day"])
+        alone = {day: digest.load_headline(con, day) for day in ("day1", "day2", "day4")}
+        with pytest.raises(LookupError, match="no-such-day"):
+            digest.load_headline(con, "no-such-day")
+    assert heads == alone
+    assert (heads["day1"].n_new, heads["day1"].previous_id) == (120, None)
+    assert (heads["day2"].n_new, heads["day2"].n_returned, heads["day2"].n_dropped) == (10, 0, 10)
+    assert heads["day4"].nothing_new and heads["day4"].previous_id == "day3"
+
+
 def test_rising_keywords_and_charts(series_home):
     data, rendered = _digest(series_home, "day3")
     rising = {m.keyphrase.lower(): m for m in data.rising}

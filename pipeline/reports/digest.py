@@ -107,21 +107,40 @@ class RenderedReport:
     html: str
 
 
+def load_headlines(con: duckdb.DuckDBPyConnection, snapshot_ids: list[str]) -> dict[str, Digest]:
+    """The digests of ``snapshot_ids`` with their headline numbers only (no papers or charts),
+    by snapshot id; snapshots not in the warehouse are left out."""
+    heads = run_query(con, "digest_head", snapshot_ids=snapshot_ids)
+    return {row[0]: Digest(*row) for row in heads}
+
+
 def load_headline(con: duckdb.DuckDBPyConnection, snapshot_id: str) -> Digest:
     """The digest of ``snapshot_id`` with its headline numbers only (no papers or charts)."""
-    heads = run_query(con, "digest_head", snapshot_id=snapshot_id)
-    if not heads:
+    head = load_headlines(con, [snapshot_id]).get(snapshot_id)
+    if head is None:
         raise LookupError(f"snapshot {snapshot_id!r} is not in the warehouse")
-    return Digest(snapshot_id, *heads[0])
+    return head
 
 
-def top_titles(con: duckdb.DuckDBPyConnection, snapshot_id: str, top_n: int) -> list[str]:
-    """Titles of the ``top_n`` best-ranked papers of ``snapshot_id``."""
+def top_titles(
+    con: duckdb.DuckDBPyConnection, snapshot_ids: list[str], top_n: int
+) -> dict[str, list[str]]:
+    """Titles of the ``top_n`` best-ranked papers of each of ``snapshot_ids``, best first."""
     rows = con.execute(
-        "SELECT title FROM ranked_papers WHERE snapshot_id = ? ORDER BY rank LIMIT ?",
+        "SELECT snapshot_id, list(title ORDER BY rank) FROM ranked_papers "
+        "WHERE list_contains($snapshot_ids, snapshot_id) AND rank <= $top_n "
+        "GROUP BY snapshot_id",
+        {"snapshot_ids": snapshot_ids, "top_n": top_n},
+    ).fetchall()
+    return dict(rows)
+
+
+def _top_ids(con: duckdb.DuckDBPyConnection, snapshot_id: str, top_n: int) -> list[str]:
+    rows = con.execute(
+        "SELECT paper_id FROM listings WHERE snapshot_id = ? ORDER BY rank LIMIT ?",
         [snapshot_id, top_n],
     ).fetchall()
-    return [title for (title,) in rows]
+    return [paper_id for (paper_id,) in rows]
 
 
 def load_digest(con: duckdb.DuckDBPyConnection, snapshot_id: str, top_n: int = TOP_N) -> Digest:
@@ -131,7 +150,12 @@ def load_digest(con: duckdb.DuckDBPyConnection, snapshot_id: str, top_n: int = T
         DigestPaper(
             *row[:8], related=[RelatedPaper(r["title"], r["score"], r["shared"]) for r in row[8]]
         )
-        for row in run_query(con, "digest_papers", snapshot_id=snapshot_id, top_n=top_n)
+        for row in run_query(
+            con,
+            "digest_papers",
+            snapshot_id=snapshot_id,
+            paper_ids=_top_ids(con, snapshot_id, top_n),
+        )
     ]
     repos = con.execute(
         "SELECT repo, url, n_papers FROM top_code_repos WHERE snapshot_id = ? "
