@@ -63,13 +63,13 @@ WITH candidates AS (
     SELECT related_id AS paper_id, paper_id AS related_id, score
     FROM scores WHERE related_id NOT IN (SELECT paper_id FROM fresh)
 ),
+-- (the length and last score of each list, from a top-k aggregate: ranking every edge of
+-- these papers with a window cost twice as much)
 lists AS (
-    SELECT paper_id, count(*) AS n, min(score) AS last_score FROM (
-        SELECT paper_id, score FROM related_edges
-        WHERE paper_id IN (SELECT paper_id FROM candidates)
-        QUALIFY row_number() OVER (PARTITION BY paper_id ORDER BY score DESC, related_id)
-                <= $neighbours
-    )
+    SELECT paper_id, least(count(*), $neighbours) AS n,
+           list_min(max(score, $neighbours)) AS last_score
+    FROM related_edges
+    WHERE paper_id IN (SELECT paper_id FROM candidates)
     GROUP BY paper_id
 )
 SELECT c.* FROM candidates c LEFT JOIN lists l USING (paper_id)
