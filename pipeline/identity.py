@@ -76,6 +76,17 @@ def abstracts_agree(a: str | None, b: str | None) -> bool:
     return fuzz.token_set_ratio(a[:2000], b[:2000]) >= ABSTRACT_AGREEMENT
 
 
+def could_be(incoming: dict, known: KnownPaper) -> bool:
+    """Whether ``_match`` could pick ``known`` for the incoming paper: its own id, the same arXiv
+    id, or a similar title. Candidates found by a shared title block are mostly none of these;
+    they can be dropped before their abstracts are read."""
+    return (
+        known.paper_id == incoming["paper_id"]
+        or (bool(incoming["arxiv_id"]) and known.arxiv_id == incoming["arxiv_id"])
+        or fuzz.ratio(incoming["title_key"], known.title_key) >= TITLE_SIMILARITY
+    )
+
+
 def title_blocks(title_key: str) -> tuple[str, str]:
     """Blocking keys: a typo changes one place, so the start or the end of the title survives."""
     return title_key[:_BLOCK_CHARS], title_key[-_BLOCK_CHARS:]

@@ -16,6 +16,7 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -27,7 +28,7 @@ import pyarrow as pa
 from pipeline import related, search
 from pipeline.artifacts import ArtifactStore
 from pipeline.home import REPO_ROOT, Home
-from pipeline.identity import KnownPaper, normalized_title, resolve_ids
+from pipeline.identity import KnownPaper, could_be, normalized_title, resolve_ids
 from pipeline.lake import LakeLocation, lake_location
 from pipeline.schemas import ARTIFACT_VERSIONS
 
@@ -248,14 +249,21 @@ def _apply_schema(con: duckdb.DuckDBPyConnection) -> None:
 def _migrate(con: duckdb.DuckDBPyConnection) -> None:
     """Bring a warehouse written by earlier versions to the current layout, keeping its data:
     related papers used to be a table with a stored rank (now the related_papers view ranks the
-    related_edges table)."""
-    old_related = con.execute(
-        "SELECT count(*) FROM duckdb_tables() "
-        "WHERE database_name = current_database() AND table_name = 'related_papers'"
-    ).fetchone()[0]
-    if old_related:
+    related_edges table); papers had no abstract MD5."""
+    columns = {
+        (table, column)
+        for table, column in con.execute(
+            "SELECT table_name, column_name FROM duckdb_columns() "
+            "JOIN duckdb_tables() USING (database_name, schema_name, table_name) "
+            "WHERE database_name = current_database()"
+        ).fetchall()
+    }
+    if ("related_papers", "rank") in columns:
         con.execute("ALTER TABLE related_papers RENAME TO related_edges")
         con.execute("ALTER TABLE related_edges DROP COLUMN rank")
+    if ("papers", "paper_id") in columns and ("papers", "abstract_md5") not in columns:
+        con.execute("ALTER TABLE papers ADD COLUMN abstract_md5 UBIGINT")
+        con.execute("UPDATE papers SET abstract_md5 = md5_number_lower(abstract)")
 
 
 def commit_message(
@@ -284,17 +292,44 @@ def run_script(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]
 def known_papers(
     con: duckdb.DuckDBPyConnection, incoming: pl.DataFrame
 ) -> dict[str, list[KnownPaper]]:
-    """Known papers each incoming paper might be (see ``warehouse/known_papers.sql``)."""
+    """Known papers each incoming paper could be (see ``warehouse/known_papers.sql`` and
+    ``identity.could_be``), with their stored abstracts."""
     con.register("incoming", incoming.to_arrow())
     try:
         [statement] = sql_statements("known_papers.sql")
         rows = con.execute(statement).fetchall()
     finally:
         con.unregister("incoming")
+    by_id = {row["paper_id"]: row for row in incoming.iter_rows(named=True)}
+    candidates = []
+    for incoming_id, paper_id, arxiv_id, title_key, same_abstract in sorted(
+        rows, key=lambda row: (row[0], row[1])
+    ):
+        # an abstract the MD5 says is unchanged is the incoming text; others are read below
+        row = by_id[incoming_id]
+        paper = KnownPaper(
+            paper_id, arxiv_id, title_key, row["abstract"] if same_abstract else None
+        )
+        if could_be(row, paper):
+            candidates.append((incoming_id, paper, bool(same_abstract)))
+    unread = sorted({paper.paper_id for _, paper, same in candidates if not same})
+    stored = _abstracts(con, unread) if unread else {}
     known: dict[str, list[KnownPaper]] = {}
-    for incoming_id, *paper in sorted(rows, key=lambda row: (row[0], row[1])):
-        known.setdefault(incoming_id, []).append(KnownPaper(*paper))
+    for incoming_id, paper, same in candidates:
+        if not same:
+            paper = replace(paper, abstract=stored.get(paper.paper_id))
+        known.setdefault(incoming_id, []).append(paper)
     return known
+
+
+def _abstracts(con: duckdb.DuckDBPyConnection, paper_ids: list[str]) -> dict[str, str | None]:
+    # a constant id list is filtered inside the scan, so only matching rows' text is decoded
+    return dict(
+        con.execute(
+            "SELECT paper_id, abstract FROM papers WHERE list_contains($ids, paper_id)",
+            {"ids": paper_ids},
+        ).fetchall()
+    )
 
 
 def resolve_snapshot_ids(con: duckdb.DuckDBPyConnection, papers: pa.Table) -> dict[str, str]:

@@ -57,6 +57,22 @@ def test_small_title_edits_keep_one_paper(home, edited):
         assert edited in [title for title, _, _ in rows], "the latest title is kept"
 
 
+def test_a_title_fix_with_an_edited_abstract_keeps_one_paper(home):
+    """The stored abstract differs from the incoming one, so it is read and compared."""
+    edited = (
+        GROKKING[0].replace("Algorithmic", "Algorithmc"),
+        GROKKING[1] + " Code is available on request.",
+    )
+    with warehouse.session(home) as con:
+        _load(con, "day1", _listing(GROKKING, SCALING_LM), date(2026, 11, 25))
+        _load(con, "day2", _listing(edited, SCALING_LM), date(2026, 11, 26))
+        assert _papers(con) == [(edited[0], 2, None), (SCALING_LM[0], 2, None)]
+        assert con.execute(
+            "SELECT abstract_md5 = md5_number_lower(?) FROM papers WHERE title = ?",
+            [edited[1], edited[0]],
+        ).fetchone() == (True,)
+
+
 def test_similar_titles_of_different_papers_stay_apart(home):
     with warehouse.session(home) as con:
         _load(con, "day1", _listing(SCALING_LM), date(2026, 11, 25))

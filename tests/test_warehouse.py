@@ -237,3 +237,21 @@ def test_a_snapshots_papers_are_read_as_its_load_stored_them(home):
         con.execute("CALL ducklake_expire_snapshots('lake', older_than => now())")
         current = warehouse.snapshot_papers(con, "day1").to_pylist()
         assert [(p["title"], p["abstract"]) for p in current] == edited
+
+
+def test_papers_stored_without_an_abstract_md5_get_one(home, sample_bytes, monkeypatch):
+    """Warehouses written before papers had abstract_md5 are given it when opened, and the
+    next load still recognises every paper (none gets a second id)."""
+    with warehouse.session(home) as con:
+        load_dump(con, "day1", sample_bytes, date(2026, 11, 26))
+        expected = con.execute(
+            "SELECT md5_number_lower(abstract) FROM papers ORDER BY ALL"
+        ).fetchall()
+        con.execute("ALTER TABLE papers DROP COLUMN abstract_md5")
+        con.execute("UPDATE schema_info SET fingerprint = 'an earlier schema'")
+    monkeypatch.setattr(warehouse, "_DATABASES", {})  # the next process to open it
+    with warehouse.session(home) as con:
+        assert con.execute("SELECT abstract_md5 FROM papers ORDER BY ALL").fetchall() == expected
+        n_papers = con.execute("SELECT count(*) FROM papers").fetchone()[0]
+        load_dump(con, "day2", sample_bytes, date(2026, 11, 27))
+        assert con.execute("SELECT count(*) FROM papers").fetchone()[0] == n_papers

@@ -1,7 +1,8 @@
 -- Known papers an incoming snapshot's papers might be: the same id, the same arXiv id, or a
 -- title sharing its first or last 12 characters (a typo fix changes only one end). Input:
--- incoming(paper_id, arxiv_id, title_key, abstract). Equi-joins only, so each is a hash join;
--- they read the narrow key columns, and the stored abstracts are read once, for the candidates.
+-- incoming(paper_id, arxiv_id, title_key, abstract). Equi-joins on narrow key columns only, so
+-- each is a hash join that decodes no text; whether a stored abstract equals the incoming one
+-- is told by its MD5, and the few that differ are read by the caller.
 WITH candidates AS (
     SELECT i.paper_id AS incoming_id, p.paper_id
     FROM incoming i JOIN papers p ON p.paper_id = i.paper_id
@@ -15,5 +16,8 @@ WITH candidates AS (
     SELECT i.paper_id, p.paper_id
     FROM incoming i JOIN papers p ON right(p.title_key, 12) = right(i.title_key, 12)
 )
-SELECT c.incoming_id, p.paper_id, p.arxiv_id, p.title_key, p.abstract
-FROM candidates c JOIN papers p USING (paper_id)
+SELECT c.incoming_id, p.paper_id, p.arxiv_id, p.title_key,
+       p.abstract_md5 = md5_number_lower(i.abstract) AS same_abstract
+FROM candidates c
+JOIN papers p USING (paper_id)
+JOIN incoming i ON i.paper_id = c.incoming_id

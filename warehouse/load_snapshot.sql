@@ -77,13 +77,15 @@ WHEN MATCHED THEN UPDATE SET
                    THEN coalesce(n.authors, p.authors) ELSE p.authors END,
     published_on = CASE WHEN n.listed AND n.observed_on >= p.last_seen
                         THEN coalesce(n.published_on, p.published_on) ELSE p.published_on END,
+    abstract_md5 = CASE WHEN n.listed AND n.observed_on >= p.last_seen
+                        THEN md5_number_lower(n.abstract) ELSE p.abstract_md5 END,
     first_seen = n.first_seen, last_seen = n.last_seen, n_snapshots = n.n_snapshots
 WHEN NOT MATCHED THEN INSERT (
     paper_id, title, abstract, arxiv_id, truncated, authors, published_on,
-    first_seen, last_seen, n_snapshots, title_key
+    first_seen, last_seen, n_snapshots, title_key, abstract_md5
 ) VALUES (
     n.paper_id, n.title, n.abstract, n.arxiv_id, n.truncated, n.authors, n.published_on,
-    n.first_seen, n.last_seen, n.n_snapshots, n.title_key
+    n.first_seen, n.last_seen, n.n_snapshots, n.title_key, md5_number_lower(n.abstract)
 );
 
 -- Corpus statistics: adjust document frequencies by the papers that gained or lost a keyphrase.

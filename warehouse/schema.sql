@@ -27,7 +27,9 @@ CREATE TABLE IF NOT EXISTS papers (
     first_seen    DATE NOT NULL,
     last_seen     DATE NOT NULL,
     n_snapshots   INTEGER NOT NULL,
-    title_key     VARCHAR NOT NULL  -- normalised title, used to recognise the paper again
+    title_key     VARCHAR NOT NULL, -- normalised title, used to recognise the paper again
+    abstract_md5  UBIGINT           -- md5_number_lower(abstract): an unchanged abstract is
+                                    -- recognised without reading it
 );
 
 -- Where each paper stood in each snapshot, with the card facts of that day.
