@@ -375,6 +375,8 @@ def load_snapshot(
         }
         with transaction(con, inputs):
             run_script(con, "load_snapshot.sql", {"snapshot_id": snapshot_id})
+            if con.execute("SELECT count(*) FROM replaced_keywords").fetchone()[0]:
+                run_script(con, "refresh_keyword_dates.sql", {})
             if con.execute("SELECT count(*) FROM orphans").fetchone()[0]:
                 _drop_orphans(con)
             run_script(con, "keyword_trends.sql", {"snapshot_id": snapshot_id, **TREND_PARAMETERS})

@@ -122,26 +122,6 @@ WHEN NOT MATCHED AND d.delta > 0 THEN INSERT (
 
 DELETE FROM keywords WHERE doc_freq <= 0;
 
--- The version being replaced may have been the first or the last to show a keyphrase, or the
--- one whose display form was kept: such keyphrases are read again from the snapshots that have
--- them (a first load replaces nothing and reads nothing here).
-UPDATE keywords SET display = r.display, first_seen = r.first_seen, last_seen = r.last_seen
-FROM (
-    SELECT k.keyphrase,
-           arg_min(k.display, (s.observed_on, k.display)) AS display,
-           min(s.observed_on) AS first_seen,
-           max(s.observed_on) AS last_seen
-    FROM paper_keywords k JOIN snapshots s USING (snapshot_id)
-    WHERE k.keyphrase IN (
-        SELECT w.keyphrase FROM keywords w
-        JOIN replaced_keywords USING (keyphrase)
-        CROSS JOIN new_snapshot n
-        WHERE n.observed_on IN (w.first_seen, w.last_seen)
-    )
-    GROUP BY k.keyphrase
-) r
-WHERE keywords.keyphrase = r.keyphrase;
-
 DELETE FROM keyword_trends WHERE snapshot_id = $snapshot_id;
 INSERT INTO keyword_trends BY NAME
 SELECT k.keyphrase, $snapshot_id AS snapshot_id, s.observed_on,
@@ -149,4 +129,5 @@ SELECT k.keyphrase, $snapshot_id AS snapshot_id, s.observed_on,
        count(DISTINCT k.paper_id) / greatest(s.n_papers, 1) AS share
 FROM new_keywords k, new_snapshot s
 GROUP BY k.keyphrase, s.observed_on, s.n_papers;
--- The trend statistics follow in keyword_trends.sql, in the same transaction.
+-- When this load replaced keyphrases, refresh_keyword_dates.sql follows; the trend statistics
+-- follow in keyword_trends.sql; all in the same transaction.
