@@ -150,13 +150,22 @@ def _build_segment(
     return segment
 
 
-def indexed_ids(con: duckdb.DuckDBPyConnection, live: Iterable[Segment]) -> set[str]:
-    """Paper ids in the live segments (the connection has them attached, see ``attach``)."""
-    ids: set[str] = set()
-    for segment in live:
-        rows = con.execute(f"SELECT paper_id FROM s{segment.number}.{segment.table}").fetchall()
-        ids.update(row[0] for row in rows)
-    return ids
+def indexed_ids(
+    con: duckdb.DuckDBPyConnection, live: Iterable[Segment], paper_ids: pa.Array
+) -> set[str]:
+    """Which of ``paper_ids`` the live segments hold (the connection has them attached, see
+    ``attach``); the segments are searched in DuckDB, not read out."""
+    selects = [
+        f"SELECT paper_id FROM s{s.number}.{s.table} WHERE paper_id IN (SELECT id FROM wanted)"
+        for s in live
+    ]
+    if not selects:
+        return set()
+    con.register("wanted", pa.table({"id": paper_ids}))
+    try:
+        return {row[0] for row in con.execute(" UNION ALL ".join(selects)).fetchall()}
+    finally:
+        con.unregister("wanted")
 
 
 def attach(
@@ -234,7 +243,7 @@ def add_papers(
     same size tier; returns (papers indexed, segments merged). ``con`` must have the live
     segments attached; the caller serialises writers."""
     live = files.live()
-    known = indexed_ids(con, live)
+    known = indexed_ids(con, live, docs["paper_id"])
     fresh = docs.filter(pc.invert(pc.is_in(docs["paper_id"], pa.array(sorted(known), pa.string()))))
     if fresh.num_rows == 0:
         return 0, 0
