@@ -38,16 +38,21 @@ FROM weighted;
 
 INSERT INTO paper_terms SELECT paper_id, term, display, weight, $snapshot_id FROM fresh_vectors;
 
--- Cosine similarity to every indexed paper sharing a selective term. Terms in more than
--- $common_share of all papers (or in more than $max_postings papers) are too common to link
--- papers and are skipped: the join reads at most $max_postings postings per term.
-CREATE OR REPLACE TEMP TABLE scores AS
-SELECT f.paper_id, o.paper_id AS related_id, round(sum(f.weight * o.weight), 6) AS score
+-- Every indexed paper sharing a selective term with a fresh paper, and what the term adds to
+-- their cosine similarity. Terms in more than $common_share of all papers (or in more than
+-- $max_postings papers) are too common to link papers and are skipped: the join reads at most
+-- $max_postings postings per term. The postings are read once, for the scores and the evidence.
+CREATE OR REPLACE TEMP TABLE matches AS
+SELECT f.paper_id, o.paper_id AS related_id, f.term, f.display, f.weight * o.weight AS part
 FROM fresh_vectors f
 CROSS JOIN corpus c
 JOIN paper_terms o ON o.term = f.term AND o.paper_id <> f.paper_id
-WHERE f.doc_freq <= greatest(20, least($max_postings, $common_share * c.n_papers))
-GROUP BY f.paper_id, o.paper_id;
+WHERE f.doc_freq <= greatest(20, least($max_postings, $common_share * c.n_papers));
+
+CREATE OR REPLACE TEMP TABLE scores AS
+SELECT paper_id, related_id, round(sum(part), 6) AS score
+FROM matches
+GROUP BY paper_id, related_id;
 
 -- The fresh papers' own neighbour lists.
 CREATE OR REPLACE TEMP TABLE fresh_lists AS
@@ -84,12 +89,9 @@ WITH edges AS (
     SELECT related_id, paper_id FROM entering
 )
 SELECT e.fresh_id, e.other_id,
-       list(f.display ORDER BY f.weight * o.weight DESC, f.term)[1:5] AS shared_terms
+       list(m.display ORDER BY m.part DESC, m.term)[1:5] AS shared_terms
 FROM edges e
-JOIN fresh_vectors f ON f.paper_id = e.fresh_id
-CROSS JOIN corpus c
-JOIN paper_terms o ON o.paper_id = e.other_id AND o.term = f.term
-WHERE f.doc_freq <= greatest(20, least($max_postings, $common_share * c.n_papers))
+JOIN matches m ON m.paper_id = e.fresh_id AND m.related_id = e.other_id
 GROUP BY e.fresh_id, e.other_id;
 
 -- Edges are only added; the related_papers view keeps each paper's best $neighbours, so an
