@@ -62,6 +62,12 @@ class ArtifactVersion:
     def short(self) -> str:
         return self.version[:12]
 
+    @property
+    def blob(self) -> str:
+        """The stored bytes' name inside the store (``path`` is its full address when written,
+        which a moved home or a renamed bucket no longer matches)."""
+        return f"{self.artifact}/{self.partition}/{self.path.rsplit('/', 1)[-1]}"
+
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True)
 
@@ -290,7 +296,7 @@ class ArtifactStore:
         """Delete a version that is not current; returns the bytes freed."""
         if self.is_current(version):
             raise ValueError(f"{version.artifact}/{version.partition} {version.short} is current")
-        blob = self.storage.name_of(version.path)
+        blob = version.blob
         freed = self.storage.size(blob) if self.storage.exists(blob) else 0
         self.storage.delete(blob)
         folder = f"{version.artifact}/{version.partition}"
@@ -299,7 +305,7 @@ class ArtifactStore:
 
     def parquet_file(self, version: ArtifactVersion) -> pq.ParquetFile:
         """The version's Parquet file, opened for reading row groups."""
-        return pq.ParquetFile(self.storage.open(self.storage.name_of(version.path)))
+        return pq.ParquetFile(self.storage.open(version.blob))
 
     def read_version(self, version: ArtifactVersion) -> pa.Table:
         return self.parquet_file(version).read()
@@ -308,11 +314,11 @@ class ArtifactStore:
         return self.read_version(self.require(artifact, partition))
 
     def read_bytes(self, artifact: str, partition: str) -> bytes:
-        return self.storage.read(self.storage.name_of(self.require(artifact, partition).path))
+        return self.storage.read(self.require(artifact, partition).blob)
 
     def local_copy(self, version: ArtifactVersion) -> contextlib.AbstractContextManager[Path]:
         """A path on this machine holding the version's bytes (a download when remote)."""
-        return self.storage.local_copy(self.storage.name_of(version.path))
+        return self.storage.local_copy(version.blob)
 
 
 def artifact_store(home: Home) -> ArtifactStore:

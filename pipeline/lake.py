@@ -38,6 +38,8 @@ class LakeLocation:
     metadata: str
     data_path: str
     env: Mapping[str, str]
+    # the catalog and the data files both live in the paperlake home, which may be moved
+    in_home: bool = False
 
     @property
     def catalog_kind(self) -> str:
@@ -105,11 +107,14 @@ def _quote(value: str) -> str:
 def lake_location(home: Home, env: Mapping[str, str] | None = None) -> LakeLocation:
     """The warehouse location configured by the environment, else the embedded one in ``home``."""
     env = dict(os.environ if env is None else env)
-    metadata = env.get(CATALOG_ENV, "").strip() or f"sqlite:{home.catalog}"
+    configured_metadata = env.get(CATALOG_ENV, "").strip()
+    metadata = configured_metadata or f"sqlite:{home.catalog}"
     if metadata.split(":", 1)[0] not in ("sqlite", "postgres"):
         raise ValueError(
             f"{CATALOG_ENV}={metadata!r}: expected 'sqlite:PATH' or 'postgres:CONNECTION' "
             "(e.g. postgres:dbname=paperlake host=127.0.0.1 user=postgres)"
         )
-    data_path = env.get(DATA_PATH_ENV, "").strip() or str(home.warehouse_data)
-    return LakeLocation(metadata, data_path.rstrip("/") + "/", env)
+    configured_data_path = env.get(DATA_PATH_ENV, "").strip()
+    data_path = configured_data_path or str(home.warehouse_data)
+    in_home = not configured_metadata and not configured_data_path
+    return LakeLocation(metadata, data_path.rstrip("/") + "/", env, in_home)

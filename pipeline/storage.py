@@ -145,13 +145,6 @@ class Storage:
         """An address for links: ``file://…`` on a local disk, else ``s3://…``."""
         return self.local_path(name).as_uri() if self.is_local else self.url(name)
 
-    def name_of(self, url: str) -> str:
-        """The relative name of a ``url`` inside this storage."""
-        prefix = self.url() + "/"
-        if not url.startswith(prefix):
-            raise ValueError(f"{url} is not inside {self.url()}")
-        return url[len(prefix) :]
-
     def local_path(self, name: str = "") -> Path:
         """The file's path on this machine (local storage only)."""
         if not self.is_local:

@@ -151,6 +151,10 @@ def _open(
         if not read_only:
             location.prepare()
         options = f"DATA_PATH '{location.data_path}'" + (", READ_ONLY" if read_only else "")
+        if location.in_home:
+            # the catalog keeps the path it was created with; a home that was moved (or
+            # restored elsewhere) holds its data files where the home is now
+            options += ", OVERRIDE_DATA_PATH true"
         if as_of is not None:
             options += _time_travel_option(as_of)
         with_retry(

@@ -52,7 +52,7 @@ def current_artifacts(home: Home, skip: frozenset[str] = frozenset()) -> dict[st
     found = {}
     for pointer in pointers:
         version = ArtifactVersion.from_json(storage.read(pointer).decode())
-        blob = storage.name_of(version.path)
+        blob = version.blob
         assert storage.exists(blob), f"{pointer} points to a missing {blob}"
         assert sha256_hex(storage.read(blob)) == version.version, (
             f"{blob} is not what {pointer} says"

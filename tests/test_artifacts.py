@@ -1,8 +1,11 @@
 """Content-addressed artifacts."""
 
+import shutil
+
 import pyarrow as pa
 
-from pipeline.artifacts import ArtifactStore, sha256_hex
+from pipeline.artifacts import ArtifactStore, artifact_store, sha256_hex
+from pipeline.home import Home
 
 
 def test_identical_bytes_make_no_new_version(tmp_path):
@@ -49,3 +52,20 @@ def test_a_json_artifact_keeps_its_bytes_beside_its_manifest(tmp_path):
     version = store.put("raw", "k", data, suffix=".json", code_version="1")
     assert store.read_bytes("raw", "k") == data
     assert [v.version for v in store.versions("raw", "k")] == [version.version]
+
+
+def test_a_moved_home_keeps_its_artifacts(tmp_path):
+    """Versions record where their bytes were written; a copied home reads its own copy."""
+    first = Home(tmp_path / "first").ensure()
+    stored = artifact_store(first).put(
+        "snapshot_report_md", "day1", b"# day 1", suffix=".md", code_version="1"
+    )
+    shutil.copytree(first.root, tmp_path / "moved")
+    shutil.rmtree(first.root)
+    store = artifact_store(Home(tmp_path / "moved").ensure())
+    assert store.read_bytes("snapshot_report_md", "day1") == b"# day 1"
+    newer = store.put(
+        "snapshot_report_md", "day1", b"# day 1, again", suffix=".md", code_version="1"
+    )
+    assert store.remove(stored) == len(b"# day 1")
+    assert store.read_bytes("snapshot_report_md", "day1") == b"# day 1, again" and newer.blob

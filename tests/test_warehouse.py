@@ -1,10 +1,12 @@
 """Loading snapshots into the DuckLake warehouse."""
 
+import shutil
 from datetime import date
 
 import pytest
 
 from pipeline import warehouse
+from pipeline.home import Home
 from tests.conftest import listing, load_dump, sample_papers
 
 
@@ -255,3 +257,22 @@ def test_papers_stored_without_an_abstract_md5_get_one(home, sample_bytes, monke
         n_papers = con.execute("SELECT count(*) FROM papers").fetchone()[0]
         load_dump(con, "day2", sample_bytes, date(2026, 11, 27))
         assert con.execute("SELECT count(*) FROM papers").fetchone()[0] == n_papers
+
+
+def test_a_moved_home_keeps_its_warehouse(tmp_path, sample_bytes, monkeypatch):
+    """The embedded catalog stores the data path it was created with; a home copied to another
+    place reads and writes its own data files there."""
+    first = Home(tmp_path / "first").ensure()
+    with warehouse.session(first) as con:
+        load_dump(con, "day1", sample_bytes, date(2026, 11, 26))
+        papers = con.execute("SELECT * FROM papers ORDER BY paper_id").fetchall()
+    monkeypatch.setattr(warehouse, "_DATABASES", {})  # the next process to open it
+    shutil.copytree(first.root, tmp_path / "moved")
+    shutil.rmtree(first.root)
+    moved = Home(tmp_path / "moved").ensure()
+    with warehouse.session(moved, read_only=True) as con:
+        assert con.execute("SELECT * FROM papers ORDER BY paper_id").fetchall() == papers
+    with warehouse.session(moved) as con:
+        load_dump(con, "day2", sample_bytes, date(2026, 11, 27))
+        assert con.execute("SELECT count(*) FROM listings").fetchone()[0] == 2 * len(papers)
+    assert not first.root.exists()
