@@ -461,13 +461,13 @@ def index_related(
         "common_share": related.COMMON_SHARE,
         "max_postings": related.MAX_POSTINGS,
     }
-    terms = related.term_counts(snapshot_papers(con, snapshot_id))
-    frame = pl.from_arrow(terms)
-    paper_ids = frame["paper_id"].unique().sort()
+    papers = pl.from_arrow(snapshot_papers(con, snapshot_id))
+    paper_ids = papers["paper_id"].unique().sort()
     chunks = [paper_ids[i : i + chunk_papers] for i in range(0, len(paper_ids), chunk_papers)]
 
     def attempt(index: int, chunk: pl.Series) -> int:
-        chunk_terms = frame.filter(pl.col("paper_id").is_in(chunk.implode())).to_arrow()
+        members = papers.filter(pl.col("paper_id").is_in(chunk.implode()))
+        chunk_terms = related.term_counts(members.to_arrow())
         with transaction(con, {"new_terms": chunk_terms}):
             run_script(con, "related_papers.sql", params)
             fresh = con.execute("SELECT count(*) FROM fresh").fetchone()[0]
