@@ -492,11 +492,18 @@ def index_search(con: duckdb.DuckDBPyConnection, home: Home, snapshot_id: str) -
     )
 
 
+# The best hits are chosen before titles are joined (a paper a replaced snapshot dropped may
+# still sit in a search segment, hence the check against papers' ids).
 SEARCH_SQL = """
-SELECT round(s.score, 4) AS score, p.title, p.paper_id, p.first_seen, p.last_seen
-FROM search_papers($query) s JOIN papers p USING (paper_id)
-ORDER BY s.score DESC, p.paper_id
-LIMIT $limit
+WITH hits AS (
+    SELECT paper_id, score FROM search_papers($query)
+    WHERE paper_id IN (SELECT paper_id FROM papers)
+    ORDER BY score DESC, paper_id
+    LIMIT $limit
+)
+SELECT round(h.score, 4) AS score, p.title, p.paper_id, p.first_seen, p.last_seen
+FROM hits h JOIN papers p USING (paper_id)
+ORDER BY h.score DESC, p.paper_id
 """
 
 

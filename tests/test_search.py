@@ -47,6 +47,19 @@ def test_only_new_papers_are_indexed_and_segments_merge(home):
     assert len(found) == len(set(found)) > 50, "each paper once, whichever segment holds it"
 
 
+def test_a_paper_dropped_from_the_warehouse_takes_no_place_in_the_results(home):
+    """Segments are immutable: a paper a replaced snapshot no longer lists stays in its segment
+    but is not found."""
+    grokking = [p for p in sample_papers() if "grokking" in p[0].lower()]
+    _index(home, "day1", grokking, date(2026, 11, 26))
+    best = _search(home, "grokking", limit=1)[0]
+    with warehouse.session(home) as con:
+        kept = [p for p in grokking if p[0] != best[1]]
+        load_dump(con, "day1", listing(kept), date(2026, 11, 26), link_related=False)
+    found = _search(home, "grokking", limit=1)
+    assert found and found[0][1] != best[1] and found[0][1] in [title for title, _ in kept]
+
+
 def test_the_sql_macro_is_available_in_every_session(home):
     _index(home, "day1", sample_papers(), date(2026, 11, 26))
     with warehouse.session(home, read_only=True) as con:
