@@ -326,14 +326,24 @@ def known_papers(
     return known
 
 
+# A constant id list is filtered inside the scan, so only matching rows' text is decoded; its
+# cost grows with ids x rows, so longer lists are joined instead (which decodes every row).
+ID_LIST_MAX = 500
+
+
 def _abstracts(con: duckdb.DuckDBPyConnection, paper_ids: list[str]) -> dict[str, str | None]:
-    # a constant id list is filtered inside the scan, so only matching rows' text is decoded
-    return dict(
-        con.execute(
-            "SELECT paper_id, abstract FROM papers WHERE list_contains($ids, paper_id)",
-            {"ids": paper_ids},
-        ).fetchall()
-    )
+    if len(paper_ids) <= ID_LIST_MAX:
+        sql = "SELECT paper_id, abstract FROM papers WHERE list_contains($ids, paper_id)"
+        return dict(con.execute(sql, {"ids": paper_ids}).fetchall())
+    con.register("wanted", pa.table({"paper_id": pa.array(paper_ids, pa.string())}))
+    try:
+        return dict(
+            con.execute(
+                "SELECT paper_id, abstract FROM papers JOIN wanted USING (paper_id)"
+            ).fetchall()
+        )
+    finally:
+        con.unregister("wanted")
 
 
 def resolve_snapshot_ids(con: duckdb.DuckDBPyConnection, papers: pa.Table) -> dict[str, str]:

@@ -276,3 +276,14 @@ def test_a_moved_home_keeps_its_warehouse(tmp_path, sample_bytes, monkeypatch):
         load_dump(con, "day2", sample_bytes, date(2026, 11, 27))
         assert con.execute("SELECT count(*) FROM listings").fetchone()[0] == 2 * len(papers)
     assert not first.root.exists()
+
+
+def test_stored_abstracts_are_read_alike_for_short_and_long_id_lists(home, sample_bytes):
+    with warehouse.session(home) as con:
+        load_dump(con, "day1", sample_bytes, date(2026, 11, 26), link_related=False)
+        stored = dict(con.execute("SELECT paper_id, abstract FROM papers").fetchall())
+        ids = [*sorted(stored)[:3], "title:not-stored"]
+        padding = [f"title:absent-{i}" for i in range(warehouse.ID_LIST_MAX)]
+        expected = {paper_id: stored[paper_id] for paper_id in ids[:3]}
+        assert warehouse._abstracts(con, ids) == expected
+        assert warehouse._abstracts(con, [*ids, *padding]) == expected
