@@ -216,24 +216,31 @@ def _has_schema(con: duckdb.DuckDBPyConnection) -> bool:
 
 
 @contextmanager
+def registered(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table]) -> Iterator[None]:
+    """``tables`` registered as views of ``con`` while the block runs."""
+    for view, table in tables.items():
+        con.register(view, table)
+    try:
+        yield
+    finally:
+        for view in tables:
+            con.unregister(view)
+
+
+@contextmanager
 def transaction(
     con: duckdb.DuckDBPyConnection, inputs: dict[str, pa.Table] | None = None
 ) -> Iterator[None]:
     """One warehouse transaction: ``inputs`` registered as views for its statements, committed
     when the block ends, rolled back if it raises."""
-    inputs = inputs or {}
-    for view, table in inputs.items():
-        con.register(view, table)
-    con.execute("BEGIN")
-    try:
-        yield
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        for view in inputs:
-            con.unregister(view)
+    with registered(con, inputs or {}):
+        con.execute("BEGIN")
+        try:
+            yield
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
 
 
 def _apply_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -298,31 +305,25 @@ def known_papers(
 ) -> dict[str, list[KnownPaper]]:
     """Known papers each incoming paper could be (see ``warehouse/known_papers.sql`` and
     ``identity.could_be``), with their stored abstracts."""
-    con.register("incoming", incoming.to_arrow())
-    try:
-        [statement] = sql_statements("known_papers.sql")
+    [statement] = sql_statements("known_papers.sql")
+    with registered(con, {"incoming": incoming.to_arrow()}):
         rows = con.execute(statement).fetchall()
-    finally:
-        con.unregister("incoming")
     by_id = {row["paper_id"]: row for row in incoming.iter_rows(named=True)}
+    # (incoming id, known paper without its abstract, the abstract when the MD5 says it is the
+    # incoming text unchanged); the others are read from the warehouse below
     candidates = []
     for incoming_id, paper_id, arxiv_id, title_key, same_abstract in sorted(
         rows, key=lambda row: (row[0], row[1])
     ):
-        # an abstract the MD5 says is unchanged is the incoming text; others are read below
         row = by_id[incoming_id]
-        paper = KnownPaper(
-            paper_id, arxiv_id, title_key, row["abstract"] if same_abstract else None
-        )
+        paper = KnownPaper(paper_id, arxiv_id, title_key, None)
         if could_be(row, paper):
-            candidates.append((incoming_id, paper, bool(same_abstract)))
-    unread = sorted({paper.paper_id for _, paper, same in candidates if not same})
-    stored = _abstracts(con, unread) if unread else {}
+            candidates.append((incoming_id, paper, row["abstract"] if same_abstract else None))
+    stored = _abstracts(con, sorted({p.paper_id for _, p, text in candidates if text is None}))
     known: dict[str, list[KnownPaper]] = {}
-    for incoming_id, paper, same in candidates:
-        if not same:
-            paper = replace(paper, abstract=stored.get(paper.paper_id))
-        known.setdefault(incoming_id, []).append(paper)
+    for incoming_id, paper, text in candidates:
+        abstract = text if text is not None else stored.get(paper.paper_id)
+        known.setdefault(incoming_id, []).append(replace(paper, abstract=abstract))
     return known
 
 
@@ -332,18 +333,15 @@ ID_LIST_MAX = 500
 
 
 def _abstracts(con: duckdb.DuckDBPyConnection, paper_ids: list[str]) -> dict[str, str | None]:
+    if not paper_ids:
+        return {}
     if len(paper_ids) <= ID_LIST_MAX:
         sql = "SELECT paper_id, abstract FROM papers WHERE list_contains($ids, paper_id)"
         return dict(con.execute(sql, {"ids": paper_ids}).fetchall())
-    con.register("wanted", pa.table({"paper_id": pa.array(paper_ids, pa.string())}))
-    try:
-        return dict(
-            con.execute(
-                "SELECT paper_id, abstract FROM papers JOIN wanted USING (paper_id)"
-            ).fetchall()
-        )
-    finally:
-        con.unregister("wanted")
+    wanted = pa.table({"paper_id": pa.array(paper_ids, pa.string())})
+    with registered(con, {"wanted": wanted}):
+        sql = "SELECT paper_id, abstract FROM papers JOIN wanted USING (paper_id)"
+        return dict(con.execute(sql).fetchall())
 
 
 def resolve_snapshot_ids(con: duckdb.DuckDBPyConnection, papers: pa.Table) -> dict[str, str]:
@@ -413,11 +411,8 @@ def _drop_orphans(con: duckdb.DuckDBPyConnection) -> None:
         "WHERE paper_id IN (SELECT paper_id FROM orphans)"
     ).to_arrow_table()
     leaving = related.term_counts(stored).select(["paper_id", "term"])
-    con.register("leaving_terms", leaving)
-    try:
+    with registered(con, {"leaving_terms": leaving}):
         run_script(con, "drop_orphans.sql", {})
-    finally:
-        con.unregister("leaving_terms")
 
 
 def snapshot_papers(con: duckdb.DuckDBPyConnection, snapshot_id: str) -> pa.Table:
