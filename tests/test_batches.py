@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import mmap
+import os
 from pathlib import Path
 
 import polars as pl
@@ -13,7 +14,13 @@ import pytest
 from benchmarks.corpus import Generator, listing_text, write_arxiv_jsonl
 from pipeline import keyphrases, links
 from pipeline.artifacts import ArtifactStore
-from pipeline.batches import map_parquet, parse_dump_batches, split_points
+from pipeline.batches import (
+    map_parquet,
+    ordered_map,
+    parse_dump_batches,
+    split_points,
+    worker_environment,
+)
 from pipeline.formats import ParseError, parse_dump
 from pipeline.schemas import PAPER_KEYWORDS, PAPERS
 from pipeline.snapshots import with_snapshot_id
@@ -98,3 +105,29 @@ def test_put_batches_is_content_addressed(tmp_path: Path, dump: bytes) -> None:
     folder = tmp_path / "store/papers/s1"
     assert not list(folder.glob(".*.tmp")), "no scratch file is left behind"
     assert json.loads((folder / "current.json").read_text())["version"] == first.version
+
+
+def _worker_settings(_: object) -> tuple[str | None, int, str | None]:
+    return os.environ.get("_RJEM_MALLOC_CONF"), pl.thread_pool_size(), os.environ.get("MARKER")
+
+
+def test_workers_start_with_their_share_of_the_cores_and_a_keeping_allocator(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("POLARS_MAX_THREADS", raising=False)
+    monkeypatch.setenv("MARKER", "inherited")
+    before = os.environ["_RJEM_MALLOC_CONF"]  # polars' own defaults, written when imported
+    threads = max(1, len(os.sched_getaffinity(0)) // 2)
+
+    seen = set(ordered_map(_worker_settings, range(4), workers=2))
+
+    [(allocator, worker_threads, marker)] = seen
+    assert allocator.endswith(",dirty_decay_ms:-1,muzzy_decay_ms:-1")
+    assert (worker_threads, marker) == (threads, "inherited")
+    assert os.environ["_RJEM_MALLOC_CONF"] == before  # this process is left as it was
+    assert "POLARS_MAX_THREADS" not in os.environ
+
+
+def test_a_thread_count_set_in_the_environment_wins(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("POLARS_MAX_THREADS", "3")
+    assert "POLARS_MAX_THREADS" not in worker_environment(2)
