@@ -547,9 +547,9 @@ def bench_queries(args: argparse.Namespace) -> list[Result]:
         ).fetchone()[0]
         for name, sql in QUERIES.items():
             if sql is None:
-                action = lambda: con.execute(  # noqa: E731
-                    warehouse.SEARCH_SQL, {"query": "graph neural network", "limit": 20}
-                ).fetchall()
+                action = lambda: warehouse.find_papers(  # noqa: E731
+                    con, "graph neural network", 20
+                ).to_pylist()
             else:
                 params = {"keyphrase": keyphrase} if "$keyphrase" in sql else {}
                 action = lambda sql=sql, params=params: con.execute(sql, params).fetchall()  # noqa: E731

@@ -244,8 +244,7 @@ def search(terms: tuple[str, ...], limit: int, output_format: str) -> None:
     home = resolve_home()
     try:
         with warehouse.session(home, read_only=True) as con:
-            result = con.execute(warehouse.SEARCH_SQL, {"query": " ".join(terms), "limit": limit})
-            _print_result(result, output_format)
+            _print_table(warehouse.find_papers(con, " ".join(terms), limit), output_format)
     except (warehouse.WarehouseMissingError, duckdb.Error) as error:
         raise click.ClickException(str(error).strip()) from None
 
@@ -298,9 +297,11 @@ def _print_locations(home: Home) -> None:
 
 
 def _print_result(result: duckdb.DuckDBPyConnection, output_format: str) -> None:
-    if result.description is None:
-        return
-    table = result.to_arrow_table()
+    if result.description is not None:
+        _print_table(result.to_arrow_table(), output_format)
+
+
+def _print_table(table: pa.Table, output_format: str) -> None:
     if output_format == "json":
         click.echo(json.dumps(table.to_pylist(), default=str, ensure_ascii=False))
     elif output_format == "csv":

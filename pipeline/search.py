@@ -3,13 +3,15 @@
 The index is a set of immutable segments under ``warehouse/search/`` of the shared storage: each
 a DuckDB file holding some papers and the fts index over them (``PRAGMA create_fts_index``). On
 object storage, each machine keeps a local copy of the segments it reads (they never change).
-A snapshot adds one small segment with the papers not indexed yet, so indexing costs what the snapshot brings, not the
-history; segments of a similar size are merged, four at a time, into one (size-tiered, so each
+A snapshot adds one small segment with the papers not indexed yet, so indexing costs what the
+snapshot brings, not the history; segments of a similar size are merged, four at a time, into one (size-tiered, so each
 paper is re-indexed O(log n) times). ``segments.json`` lists the live segments and is replaced
 atomically, so a reader always sees a complete index.
 
 BM25 scores come from each segment's own statistics; with size-tiered merging almost every paper
-sits in a large segment, so scores are comparable in practice.
+sits in a large segment, so scores are comparable in practice. A segment never changes, so each
+posting stores its share of the score when the segment is built: a query sums the shares of its
+terms' postings, and ``search_best`` takes each segment's best hits before merging them.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from pipeline.home import SEARCH, Home
 from pipeline.storage import Storage
 
 # Bump when what a segment holds or how it is indexed changes.
-CODE_VERSION = "1"
+CODE_VERSION = "2"
 MANIFEST = "segments.json"
 MERGE_FANOUT = 4
 STEMMER = "porter"
@@ -139,12 +141,7 @@ def _build_segment(
             f"PRAGMA create_fts_index('{segment.table}', 'paper_id', 'title', 'abstract', "
             f"stemmer='{STEMMER}', stopwords='english', overwrite=1)"
         )
-        # postings sorted by term: a query's terms sit in few row groups (see _segment_scores)
-        fts = f"fts_main_{segment.table}"
-        con.execute(
-            f"CREATE OR REPLACE TABLE {fts}.terms AS "
-            f"SELECT * FROM {fts}.terms ORDER BY termid, docid"
-        )
+        con.execute(_POSTINGS.format(fts=f"fts_main_{segment.table}"))
         con.execute("CHECKPOINT")
     files.publish(partial, segment)
     return segment
@@ -172,7 +169,8 @@ def attach(
     con: duckdb.DuckDBPyConnection, files: SegmentFiles, fts_extension: Path
 ) -> list[Segment]:
     """Attach every live segment read-only as ``s<number>`` and define ``search_papers(query)``,
-    a table macro returning ``paper_id, score`` (BM25, best first)."""
+    a table macro returning ``paper_id, score`` (BM25, best first), and ``search_best(query, k)``,
+    its first ``k`` rows. Called again after segments were replaced, it names the live ones."""
     con.execute(f"LOAD '{fts_extension}'")
     for attempt in range(5):
         live = files.live()
@@ -198,42 +196,88 @@ def attach(
         f"s{s.number}.{schema}" for s in live for schema in ("main", f"fts_main_{s.table}")
     ]
     con.execute(f"SET search_path = '{','.join(paths)}'")
+    stored = _with_stored_scores(con, live)
     if live:
-        union = " UNION ALL ".join(_segment_scores(s) for s in live)
-        body = (
-            f"SELECT paper_id, max(score) AS score FROM ({union}) "
-            "GROUP BY paper_id ORDER BY score DESC, paper_id"
-        )
+        every = " UNION ALL ".join(_segment_scores(s, s in stored) for s in live)
+        best = " UNION ALL ".join(_segment_scores(s, s in stored, top="k") for s in live)
+        merged = "SELECT paper_id, max(score) AS score FROM ({}) GROUP BY paper_id"
+        every_body = merged.format(every) + " ORDER BY score DESC, paper_id"
+        # A paper among the k best overall is among the k best of the segment that gives it its
+        # best score, so each segment's k best (ties included) are all that need merging.
+        best_body = merged.format(best) + " ORDER BY score DESC, paper_id LIMIT k"
     else:
-        body = "SELECT NULL::VARCHAR AS paper_id, NULL::DOUBLE AS score WHERE false AND q IS NULL"
-    con.execute(f"CREATE OR REPLACE TEMP MACRO search_papers(q) AS TABLE {body}")
+        every_body = best_body = (
+            "SELECT NULL::VARCHAR AS paper_id, NULL::DOUBLE AS score WHERE false AND q IS NULL"
+        )
+    con.execute(f"CREATE OR REPLACE TEMP MACRO search_papers(q) AS TABLE {every_body}")
+    con.execute(f"CREATE OR REPLACE TEMP MACRO search_best(q, k) AS TABLE {best_body}")
     return live
 
 
-def _segment_scores(segment: Segment) -> str:
-    """SQL for ``paper_id, score`` of one segment's papers that contain a word of the query
-    ``q``: the fts extension's BM25 (as ``match_bm25`` computes it, k=1.2, b=0.75), read from
-    the postings of the query's terms only. ``match_bm25`` is a per-document function, so a
-    query through it reads every document of the segment; the segment's postings are stored
-    sorted by term, so this query reads only the row groups that hold its terms."""
+def _with_stored_scores(con: duckdb.DuckDBPyConnection, live: list[Segment]) -> set[Segment]:
+    """The attached segments that store their postings' score shares."""
+    if not live:
+        return set()
+    found = con.execute(
+        "SELECT database_name, schema_name FROM duckdb_tables() WHERE table_name = 'postings'"
+    ).fetchall()
+    return {s for s in live if (f"s{s.number}", f"fts_main_{s.table}") in found}
+
+
+# A segment's BM25 (as the fts extension's ``match_bm25`` computes it, k=1.2, b=0.75) is fixed
+# once it is built, so each (term, paper) pair's share of the score is stored: a query sums the
+# shares of its terms' postings. Postings are sorted by term, so a query reads only the row
+# groups that hold its terms.
+_POSTINGS = """
+CREATE TABLE {fts}.postings AS
+SELECT tt.termid, tt.docid,
+       log((st.num_docs - di.df + 0.5) / (di.df + 0.5) + 1)
+       * (tt.tf * (1.2 + 1) / (tt.tf + 1.2 * (1 - 0.75 + 0.75 * (d.len / st.avgdl)))) AS part
+FROM (SELECT docid, termid, count(*) AS tf FROM {fts}.terms GROUP BY docid, termid) tt
+JOIN {fts}.dict di USING (termid)
+JOIN {fts}.docs d USING (docid)
+CROSS JOIN {fts}.stats st
+ORDER BY termid, docid
+"""
+
+
+def _segment_scores(segment: Segment, stored: bool, top: str | None = None) -> str:
+    """SQL for ``docid, score`` of one segment's papers that contain a word of the query ``q``
+    (with ``top``, only those that score among its ``top`` best, ties included). ``stored``
+    segments sum their stored shares; segments built before shares were stored compute BM25
+    from the term occurrences of the query's terms. (``match_bm25`` is a per-document function:
+    a query through it reads every document of the segment.)"""
     fts = f"s{segment.number}.fts_main_{segment.table}"
-    return f"""
-        SELECT d.name AS paper_id,
-               sum(log((st.num_docs - di.df + 0.5) / (di.df + 0.5) + 1)
-                   * (tt.tf * (1.2 + 1)
-                      / (tt.tf + 1.2 * (1 - 0.75 + 0.75 * (d.len / st.avgdl))))) AS score
-        FROM (
-            SELECT docid, termid, count(*) AS tf FROM {fts}.terms
-            WHERE termid IN (
-                SELECT termid FROM {fts}.dict
-                WHERE term IN (SELECT DISTINCT stem(unnest({fts}.tokenize(q)), '{STEMMER}'))
-            )
-            GROUP BY docid, termid
-        ) tt
-        JOIN {fts}.dict di USING (termid)
-        JOIN {fts}.docs d USING (docid)
-        CROSS JOIN {fts}.stats st
-        GROUP BY d.name"""
+    query_terms = (
+        f"SELECT termid FROM {fts}.dict WHERE term IN "
+        f"(SELECT DISTINCT stem(unnest({fts}.tokenize(q)), '{STEMMER}'))"
+    )
+    if stored:
+        scores = (
+            f"SELECT docid, sum(part) AS score FROM {fts}.postings "
+            f"WHERE termid IN ({query_terms}) GROUP BY docid"
+        )
+    else:
+        scores = f"""
+            SELECT tt.docid,
+                   sum(log((st.num_docs - di.df + 0.5) / (di.df + 0.5) + 1)
+                       * (tt.tf * (1.2 + 1)
+                          / (tt.tf + 1.2 * (1 - 0.75 + 0.75 * (d.len / st.avgdl))))) AS score
+            FROM (
+                SELECT docid, termid, count(*) AS tf FROM {fts}.terms
+                WHERE termid IN ({query_terms}) GROUP BY docid, termid
+            ) tt
+            JOIN {fts}.dict di USING (termid)
+            JOIN {fts}.docs d USING (docid)
+            CROSS JOIN {fts}.stats st
+            GROUP BY tt.docid"""
+    if top is not None:
+        # (a threshold from a top-k aggregate: ranking every hit with a window costs more)
+        scores = (
+            f"WITH hits AS ({scores}) SELECT * FROM hits "
+            f"WHERE score >= (SELECT list_min(max(score, {top})) FROM hits)"
+        )
+    return f"SELECT d.name AS paper_id, s.score FROM ({scores}) s JOIN {fts}.docs d USING (docid)"
 
 
 def add_papers(
@@ -242,10 +286,11 @@ def add_papers(
     """Index the papers of ``docs`` that no live segment holds yet, then merge segments of the
     same size tier; returns (papers indexed, segments merged). ``con`` must have the live
     segments attached; the caller serialises writers."""
-    live = files.live()
+    live = _upgraded(con, files, files.live(), fts_extension)
     known = indexed_ids(con, live, docs["paper_id"])
     fresh = docs.filter(pc.invert(pc.is_in(docs["paper_id"], pa.array(sorted(known), pa.string()))))
     if fresh.num_rows == 0:
+        files.remove_dead(live)
         return 0, 0
     number = max((s.number for s in live), default=0) + 1
     live.append(_attached(con, files, _build_segment(files, number, fresh, fts_extension)))
@@ -266,11 +311,39 @@ def add_papers(
         replacement = _attached(con, files, _build_segment(files, number, combined, fts_extension))
         live = [s for s in live if s not in crowded] + [replacement]
         files.write_manifest(live)
-        for segment in crowded:
-            con.execute(f"DETACH s{segment.number}")
+        _detach(con, crowded)
+        attach(con, files, fts_extension)
         merged += len(crowded)
     files.remove_dead(live)
     return fresh.num_rows, merged
+
+
+def _upgraded(
+    con: duckdb.DuckDBPyConnection, files: SegmentFiles, live: list[Segment], fts_extension: Path
+) -> list[Segment]:
+    """``live`` with every segment built before postings stored their score shares rebuilt (once;
+    readers search such segments the slower way until then)."""
+    stored = _with_stored_scores(con, live)
+    for old in [s for s in live if s not in stored]:
+        docs = con.execute(
+            f"SELECT paper_id, title, abstract FROM s{old.number}.{old.table}"
+        ).to_arrow_table()
+        number = max(s.number for s in live) + 1
+        rebuilt = _attached(con, files, _build_segment(files, number, docs, fts_extension))
+        live = [rebuilt if s == old else s for s in live]
+        files.write_manifest(live)
+        _detach(con, [old])
+        attach(con, files, fts_extension)
+    return live
+
+
+def _detach(con: duckdb.DuckDBPyConnection, segments: list[Segment]) -> None:
+    """Detach replaced segments; the search path keeps only the current schema until ``attach``
+    names the live segments again (a path naming a detached database breaks every statement)."""
+    current = con.execute("SELECT current_database() || '.' || current_schema()").fetchone()[0]
+    con.execute(f"SET search_path = '{current}'")
+    for segment in segments:
+        con.execute(f"DETACH s{segment.number}")
 
 
 def _attached(con: duckdb.DuckDBPyConnection, files: SegmentFiles, segment: Segment) -> Segment:

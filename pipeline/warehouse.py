@@ -497,19 +497,38 @@ def index_search(con: duckdb.DuckDBPyConnection, home: Home, snapshot_id: str) -
     )
 
 
-# The best hits are chosen before titles are joined (a paper a replaced snapshot dropped may
-# still sit in a search segment, hence the check against papers' ids).
-SEARCH_SQL = """
-WITH hits AS (
-    SELECT paper_id, score FROM search_papers($query)
-    WHERE paper_id IN (SELECT paper_id FROM papers)
-    ORDER BY score DESC, paper_id
-    LIMIT $limit
-)
-SELECT round(h.score, 4) AS score, p.title, p.paper_id, p.first_seen, p.last_seen
-FROM hits h JOIN papers p USING (paper_id)
-ORDER BY h.score DESC, p.paper_id
-"""
+def find_papers(con: duckdb.DuckDBPyConnection, query: str, limit: int) -> pa.Table:
+    """The ``limit`` best papers for ``query`` (BM25), best first: ``score, title, paper_id,
+    first_seen, last_seen``.
+
+    The best hits are chosen in the search segments first, then looked up in ``papers`` by a
+    constant list of ids (decoding only their rows). A paper a replaced snapshot dropped may
+    still sit in a segment; if the lookup finds fewer than ``limit`` papers while more hits
+    exist, it asks for more hits.
+    """
+    wanted = limit
+    while True:
+        hits = con.execute(
+            "SELECT paper_id, score FROM search_best($query, $wanted)",
+            {"query": query, "wanted": wanted},
+        ).to_arrow_table()
+        found = con.execute(
+            """
+            SELECT round(h.score, 4) AS score, p.title, p.paper_id, p.first_seen, p.last_seen
+            FROM (SELECT * FROM papers WHERE list_contains($ids, paper_id)) p
+            JOIN (SELECT unnest($ids) AS paper_id, unnest($scores) AS score) h USING (paper_id)
+            ORDER BY h.score DESC, p.paper_id
+            LIMIT $limit
+            """,
+            {
+                "ids": hits["paper_id"].to_pylist(),
+                "scores": hits["score"].to_pylist(),
+                "limit": limit,
+            },
+        ).to_arrow_table()
+        if found.num_rows >= limit or hits.num_rows < wanted:
+            return found
+        wanted *= 4
 
 
 def record_versions(

@@ -154,7 +154,7 @@ def test_a_snapshot_runs_with_its_shared_state_on_s3(
     monkeypatch.setenv("PAPERLAKE_CATALOG", f"sqlite:{home.catalog}")
     monkeypatch.setenv("PAPERLAKE_DATA_PATH", str(home.warehouse_data))
     with warehouse.session(other, read_only=True) as con:
-        hits = con.execute(warehouse.SEARCH_SQL, {"query": "grokking", "limit": 5}).fetchall()
+        hits = warehouse.find_papers(con, "grokking", 5).num_rows
     assert hits, "full-text search from another machine found nothing"
     assert sorted(p.name for p in (other.root / "cache" / "search").iterdir()) == sorted(
         s.file_name for s in search.segment_files(other).live()

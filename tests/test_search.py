@@ -16,7 +16,7 @@ def _index(home, snapshot_id: str, papers, day: date) -> tuple[int, int]:
 
 def _search(home, query: str, limit: int = 5) -> list[tuple]:
     with warehouse.session(home, read_only=True) as con:
-        return con.execute(warehouse.SEARCH_SQL, {"query": query, "limit": limit}).fetchall()
+        return [tuple(row.values()) for row in warehouse.find_papers(con, query, limit).to_pylist()]
 
 
 def test_search_ranks_the_papers_about_the_query_first(home):
@@ -87,8 +87,8 @@ def test_a_reader_prunes_only_old_copies_of_dead_segments(tmp_path):
 
 
 def test_scores_are_the_fts_extensions_bm25(home):
-    """search_papers reads postings directly; its scores are what match_bm25 gives, and the
-    segment's postings are stored sorted by term."""
+    """search_papers sums the score shares stored with each posting; its scores are what
+    match_bm25 gives, and the segment's postings are stored sorted by term."""
     _index(home, "day1", sample_papers(), date(2026, 11, 26))
     (segment,) = search.segment_files(home).live()
     fts = f"s{segment.number}.fts_main_{segment.table}"
@@ -104,5 +104,56 @@ def test_scores_are_the_fts_extensions_bm25(home):
                 [query],
             ).fetchall()
             assert ours == theirs and len(ours) > 3, query
-        termids = [t for (t,) in con.execute(f"SELECT termid FROM {fts}.terms").fetchall()]
+        termids = [t for (t,) in con.execute(f"SELECT termid FROM {fts}.postings").fetchall()]
     assert termids == sorted(termids)
+
+
+def _every_hit(home, query: str) -> list[tuple]:
+    with warehouse.session(home, read_only=True) as con:
+        return con.execute("SELECT paper_id, score FROM search_papers(?)", [query]).fetchall()
+
+
+def test_the_best_hits_are_the_first_of_all_hits_across_segments(home):
+    papers = sample_papers()
+    for i in range(3):
+        _index(home, f"day{i}", papers[i * 80 : i * 80 + 80], date(2026, 11, 1 + i))
+    assert len(search.segment_files(home).live()) == 3
+    for query in ("neural networks", "language model", "grokking"):
+        every = _every_hit(home, query)
+        with warehouse.session(home, read_only=True) as con:
+            found = warehouse.find_papers(con, query, 7)["paper_id"].to_pylist()
+            best = con.execute("SELECT paper_id FROM search_best(?, 7)", [query]).fetchall()
+        assert found == [paper_id for paper_id, _ in every[:7]] == [b for (b,) in best], query
+
+
+def test_segments_built_before_scores_were_stored_are_searched_then_rebuilt(home, monkeypatch):
+    import duckdb
+
+    _index(home, "day1", sample_papers(), date(2026, 11, 26))
+    queries = ("grokking", "neural networks for graphs")
+    before = {q: _every_hit(home, q) for q in queries}
+    (segment,) = search.segment_files(home).live()
+    for database in warehouse._DATABASES.values():  # as in the next process to open it
+        database.close()
+    monkeypatch.setattr(warehouse, "_DATABASES", {})
+    with duckdb.connect(str(home.search / segment.file_name)) as con:
+        con.execute(f"DROP TABLE fts_main_{segment.table}.postings")
+
+    def same_as_before() -> None:
+        for query in queries:
+            after = _every_hit(home, query)
+            assert [p for p, _ in after] == [p for p, _ in before[query]] and len(after) > 3
+            assert all(abs(a[1] - b[1]) < 1e-9 for a, b in zip(after, before[query], strict=True))
+
+    same_as_before()
+    # the next writer rebuilds the segment with its score shares
+    assert _index(home, "day1", sample_papers(), date(2026, 11, 26)) == (0, 0)
+    (rebuilt,) = search.segment_files(home).live()
+    assert rebuilt.number > segment.number and rebuilt.papers == segment.papers
+    assert sorted(p.name for p in home.search.glob("segment-*")) == [rebuilt.file_name]
+    with warehouse.session(home, read_only=True) as con:
+        stored = con.execute(
+            f"SELECT count(*) FROM s{rebuilt.number}.fts_main_{rebuilt.table}.postings"
+        ).fetchone()[0]
+    assert stored > 0
+    same_as_before()
