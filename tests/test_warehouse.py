@@ -287,3 +287,32 @@ def test_stored_abstracts_are_read_alike_for_short_and_long_id_lists(home, sampl
         expected = {paper_id: stored[paper_id] for paper_id in ids[:3]}
         assert warehouse._abstracts(con, ids) == expected
         assert warehouse._abstracts(con, [*ids, *padding]) == expected
+
+
+def test_the_latest_digest_lists_the_latest_snapshot_however_the_days_arrived(home):
+    """latest_papers finds the latest snapshot's papers by their last_seen date; it must list
+    exactly what ranked_papers lists for that snapshot, papers seen on earlier days included."""
+    papers = sample_papers()
+    days = {  # loaded out of order: day 3 is the latest even though day 2 arrives after it
+        "day1": (date(2026, 11, 24), papers[0:60]),
+        "day3": (date(2026, 11, 26), papers[40:100]),
+        "day2": (date(2026, 11, 25), papers[20:90]),
+    }
+    reference = """
+        SELECT r.*, k.keyphrases, c.code_links
+        FROM ranked_papers r
+        LEFT JOIN (SELECT paper_id, list(display ORDER BY rank) AS keyphrases
+                   FROM paper_keywords WHERE snapshot_id = $s GROUP BY paper_id) k
+               USING (paper_id)
+        LEFT JOIN (SELECT paper_id, list(url ORDER BY position) AS code_links FROM paper_links
+                   WHERE snapshot_id = $s AND kind = 'code' GROUP BY paper_id) c
+               USING (paper_id)
+        WHERE r.snapshot_id = $s ORDER BY r.rank
+    """
+    with warehouse.session(home) as con:
+        for snapshot_id, (day, listed) in days.items():
+            _load(con, snapshot_id, listing(listed), day)
+        digest = con.execute("SELECT * FROM latest_papers").fetchall()
+        expected = con.execute(reference, {"s": "day3"}).fetchall()
+    assert len(digest) == 60 and digest == expected
+    assert sum(1 for row in digest if row[11]) == 10  # is_new: only papers 90-99 are new on day 3

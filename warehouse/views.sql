@@ -16,11 +16,21 @@ FROM listings l
 JOIN snapshots s USING (snapshot_id)
 JOIN papers p USING (paper_id);
 
--- The latest digest: papers of the latest snapshot with their keyphrases and code links.
--- Keyphrases and links are joined per snapshot (not looked up per paper), so the warehouse
--- reads the latest snapshot's rows only.
+-- The latest digest: papers of the latest snapshot with their keyphrases and code links (the
+-- columns of ranked_papers, then keyphrases and code_links). Every table is read for the latest
+-- snapshot only: listings, keyphrases and links by its id, papers by last_seen (a paper listed
+-- in the latest snapshot was last seen on its date, and DuckLake skips the files and row groups
+-- whose last_seen range excludes it), so the cost does not grow with the history.
 CREATE OR REPLACE VIEW latest_papers AS
-WITH latest AS (SELECT snapshot_id FROM latest_snapshot),
+WITH latest AS (SELECT snapshot_id, observed_on FROM latest_snapshot),
+listed AS (
+    SELECT l.snapshot_id, latest.observed_on, l.rank, l.paper_id, l.upvotes, l.github_stars
+    FROM listings l JOIN latest USING (snapshot_id)
+),
+seen AS (
+    SELECT p.paper_id, p.title, p.arxiv_id, p.first_seen, p.last_seen, p.n_snapshots
+    FROM papers p JOIN latest ON p.last_seen = latest.observed_on
+),
 keyphrases AS (
     SELECT k.paper_id, list(k.display ORDER BY k.rank) AS keyphrases
     FROM paper_keywords k JOIN latest USING (snapshot_id)
@@ -32,12 +42,14 @@ code AS (
     WHERE c.kind = 'code'
     GROUP BY c.paper_id
 )
-SELECT r.*, k.keyphrases, c.code_links
-FROM ranked_papers r
-JOIN latest USING (snapshot_id)
+SELECT l.snapshot_id, l.observed_on, l.rank, l.paper_id, p.title, p.arxiv_id,
+       l.upvotes, l.github_stars, p.first_seen, p.last_seen, p.n_snapshots,
+       p.first_seen = l.observed_on AS is_new, k.keyphrases, c.code_links
+FROM listed l
+JOIN seen p USING (paper_id)
 LEFT JOIN keyphrases k USING (paper_id)
 LEFT JOIN code c USING (paper_id)
-ORDER BY r.rank;
+ORDER BY l.rank;
 
 -- Papers seen for the first time in the latest snapshot.
 CREATE OR REPLACE VIEW new_papers_today AS
