@@ -231,7 +231,13 @@ def fetch(source: str | None, day, since) -> None:
 
 @main.command()
 @click.argument("terms", nargs=-1, required=True)
-@click.option("--limit", default=20, show_default=True, help="How many papers to show.")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help="How many papers to show.",
+)
 @click.option(
     "--format",
     "output_format",

@@ -100,6 +100,8 @@ def test_search_from_the_command_line(ingested):
     found = _run(home, "search", "grokking", "--limit", "3", "--format", "json")
     assert found.returncode == 0, found.stderr
     assert all("grokking" in row["title"].lower() for row in json.loads(found.stdout))
+    refused = _run(home, "search", "grokking", "--limit", "0")
+    assert refused.returncode == 2 and "'--limit': 0 is not in the range" in refused.stderr
 
 
 def test_two_homes_never_share_partitions_or_runs(ingested, tmp_path, monkeypatch):
