@@ -99,3 +99,10 @@ def test_the_sensor_looks_as_often_as_configured():
     from pipeline.landing import landing_interval
 
     assert landing_sensor.minimum_interval_seconds == landing_interval(os.environ)
+
+
+def test_the_daemon_launches_queued_runs_every_second_two_at_a_time(instance):
+    """A backfill's next run starts about a second after a slot frees, not up to five."""
+    coordinator = instance.run_coordinator
+    assert coordinator.dequeue_interval_seconds == 1
+    assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 2
