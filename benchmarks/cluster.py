@@ -133,17 +133,12 @@ class Deployment:
         import dagster as dg
         from dagster._core.instance.ref import InstanceRef
 
-        previous = {k: os.environ.get(k) for k in self.env if k.startswith(("PAPERLAKE_", "AWS_"))}
-        os.environ.update({k: v for k, v in self.env.items() if k in previous})
-        try:
+        from pipeline.batches import environment
+
+        storage = {k: v for k, v in self.env.items() if k.startswith(("PAPERLAKE_", "AWS_"))}
+        with environment(storage):
             ref = InstanceRef.from_dir(self.env["DAGSTER_HOME"])
             return dg.DagsterInstance.from_ref(ref)
-        finally:
-            for key, value in previous.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
 
     def prepare_backfill(self, dumps: list[Path]) -> list[str]:
         """Land the dumps, register their partitions, stop the sensors, start the daemon."""

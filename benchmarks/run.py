@@ -227,7 +227,7 @@ class PeakMemory:
 
     Finding the descendants reads every process's /proc entry, so the tree is refreshed only
     every ``tree_interval`` seconds; sampling itself reads one small file per member (a
-    sampler that scanned /proc 20 times a second took a fifth of a core from the measured run).
+    sampler that scanned /proc 20 times a second took about 6% of a core from the measured run).
     """
 
     def __init__(self, interval: float = 0.05, tree_interval: float = 0.5) -> None:
@@ -341,10 +341,11 @@ def process_dump(dump: Path, store_root: Path, workers: int) -> dict[str, float]
 def bench_throughput(args: argparse.Namespace) -> list[Result]:
     """Goal 1: parse + keyphrases + links + Parquet for a large generated dump, streaming."""
     from benchmarks.corpus import Generator
+    from pipeline.batches import cpu_cores
 
     dump = _cached_listing(args.throughput_papers, seed=0)
     megabytes = dump.stat().st_size / 1e6
-    workers = _cpu_count()
+    workers = cpu_cores()
     runs, peaks, counts = [], [], {}
     for _ in range(args.repeat):
         with tempfile.TemporaryDirectory() as tmp, PeakMemory() as memory:
@@ -680,8 +681,10 @@ def _fmt(values: list[float]) -> str:
 
 
 def render(results: list[Result]) -> str:
+    from pipeline.batches import cpu_cores
+
     lines = [
-        f"machine: {platform.machine()}, {_cpu_count()} cores, Python {platform.python_version()}",
+        f"machine: {platform.machine()}, {cpu_cores()} cores, Python {platform.python_version()}",
         "",
         "| section | measure | value | target | pass | note |",
         "|---|---|---:|---|---|---|",
@@ -692,12 +695,6 @@ def render(results: list[Result]) -> str:
             f"| {r.section} | {r.measure} | {r.value:,.1f} {r.unit} | {r.target} | {verdict} | {r.note} |"
         )
     return "\n".join(lines)
-
-
-def _cpu_count() -> int:
-    import os
-
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def main(argv: list[str] | None = None) -> None:

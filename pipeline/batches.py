@@ -13,7 +13,7 @@ import mmap
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from itertools import chain
@@ -43,10 +43,11 @@ def worker_count() -> int:
     configured = os.environ.get("PAPERLAKE_WORKERS", "")
     if configured.strip():
         return max(1, int(configured))
-    return _cores()
+    return cpu_cores()
 
 
-def _cores() -> int:
+def cpu_cores() -> int:
+    """The cores this process may use."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
@@ -83,12 +84,12 @@ def worker_environment(workers: int) -> dict[str, str]:
         )
     }
     if "POLARS_MAX_THREADS" not in os.environ:
-        settings["POLARS_MAX_THREADS"] = str(max(1, _cores() // workers))
+        settings["POLARS_MAX_THREADS"] = str(max(1, cpu_cores() // workers))
     return settings
 
 
 @contextmanager
-def _environment(settings: dict[str, str]) -> Iterator[None]:
+def environment(settings: Mapping[str, str]) -> Iterator[None]:
     """``settings`` in ``os.environ`` while the block runs (processes started in it inherit
     them); the previous values afterwards."""
     previous = {name: os.environ.get(name) for name in settings}
@@ -111,7 +112,7 @@ def _executor(workers: int) -> Iterator[Executor]:
     # Fresh interpreters: forking a process that runs polars' or Dagster's threads is unsafe.
     spawn = multiprocessing.get_context("spawn")
     with (
-        _environment(worker_environment(workers)),
+        environment(worker_environment(workers)),
         ProcessPoolExecutor(workers, mp_context=spawn) as pool,
     ):
         yield pool

@@ -228,15 +228,19 @@ def _with_stored_scores(con: duckdb.DuckDBPyConnection, live: list[Segment]) -> 
 # once it is built, so each (term, paper) pair's share of the score is stored: a query sums the
 # shares of its terms' postings. Postings are sorted by term, so a query reads only the row
 # groups that hold its terms.
-_POSTINGS = """
-CREATE TABLE {fts}.postings AS
-SELECT tt.termid, tt.docid,
-       log((st.num_docs - di.df + 0.5) / (di.df + 0.5) + 1)
-       * (tt.tf * (1.2 + 1) / (tt.tf + 1.2 * (1 - 0.75 + 0.75 * (d.len / st.avgdl)))) AS part
-FROM (SELECT docid, termid, count(*) AS tf FROM {fts}.terms GROUP BY docid, termid) tt
-JOIN {fts}.dict di USING (termid)
-JOIN {fts}.docs d USING (docid)
-CROSS JOIN {fts}.stats st
+# BM25 share of one (term, paper) pair, from ``tt.tf`` (occurrences), ``di`` (the term's dict
+# row), ``d`` (the paper's docs row) and ``st`` (the segment's stats).
+_BM25_PART = (
+    "log((st.num_docs - di.df + 0.5) / (di.df + 0.5) + 1)"
+    " * (tt.tf * (1.2 + 1) / (tt.tf + 1.2 * (1 - 0.75 + 0.75 * (d.len / st.avgdl))))"
+)
+_POSTINGS = f"""
+CREATE TABLE {{fts}}.postings AS
+SELECT tt.termid, tt.docid, {_BM25_PART} AS part
+FROM (SELECT docid, termid, count(*) AS tf FROM {{fts}}.terms GROUP BY docid, termid) tt
+JOIN {{fts}}.dict di USING (termid)
+JOIN {{fts}}.docs d USING (docid)
+CROSS JOIN {{fts}}.stats st
 ORDER BY termid, docid
 """
 
@@ -259,10 +263,7 @@ def _segment_scores(segment: Segment, stored: bool, top: str | None = None) -> s
         )
     else:
         scores = f"""
-            SELECT tt.docid,
-                   sum(log((st.num_docs - di.df + 0.5) / (di.df + 0.5) + 1)
-                       * (tt.tf * (1.2 + 1)
-                          / (tt.tf + 1.2 * (1 - 0.75 + 0.75 * (d.len / st.avgdl))))) AS score
+            SELECT tt.docid, sum({_BM25_PART}) AS score
             FROM (
                 SELECT docid, termid, count(*) AS tf FROM {fts}.terms
                 WHERE termid IN ({query_terms}) GROUP BY docid, termid
@@ -333,6 +334,7 @@ def _upgraded(
         live = [rebuilt if s == old else s for s in live]
         files.write_manifest(live)
         _detach(con, [old])
+    if len(stored) < len(live):
         attach(con, files, fts_extension)
     return live
 
