@@ -8,15 +8,20 @@ import dagster as dg
 from assets.partitions import snapshots
 from assets.resources import PaperlakeResource
 from assets.snapshot import OWNERS
-from assets.warehouse import TABLES, WAREHOUSE_POOL
+from assets.warehouse import TABLES
 from pipeline import delivery, warehouse
 from pipeline.home import REPORTS
 from pipeline.reports import digest, trends
+from pipeline.reports.digest import RenderedReport
 from pipeline.reports.feed import FeedEntry, atom_feed
-from pipeline.reports.publish import publish_latest, publish_report
+from pipeline.reports.publish import PublishedReport, publish_latest, publish_report
 
 WAREHOUSE_TABLES = [dg.AssetKey(["warehouse", t]) for t in [*TABLES, "related_papers"]]
 FEED_SIZE = 30
+# One sender checks and records each digest's mail, so a digest goes out once.
+MAIL_LOCK = "mail"
+# One writer at a time of the reports over all snapshots (the trend report, the feed).
+REPORTS_LOCK = "reports"
 # Seconds before the first retry of a failed mail; doubles with each of the 3 retries.
 MAIL_RETRY_DELAY = float(os.environ.get("PAPERLAKE_MAIL_RETRY_DELAY", "30"))
 # Re-render when what a report reads has really changed, not on every materialization.
@@ -32,7 +37,6 @@ ON_NEW_DATA = (
     group_name="reports",
     kinds={"html", "markdown"},
     owners=OWNERS,
-    pool=WAREHOUSE_POOL,
     code_version=digest.CODE_VERSION,
     deps=WAREHOUSE_TABLES,
 )
@@ -47,26 +51,26 @@ def snapshot_report(
     home = paperlake.paths
     with warehouse.session(home, read_only=True) as con:
         data = digest.load_digest(con, key)
-        latest = con.execute("SELECT snapshot_id FROM latest_snapshot").fetchone()
     rendered = digest.render_digest(data)
     upstream = {"papers": paperlake.store.require("papers", key).version}
     published = publish_report(
         paperlake.store, home.shared.child(REPORTS), "snapshot_report", key, rendered, upstream
     )
-    if latest and latest[0] == key:
-        publish_latest(published)
-    _record(paperlake, [("snapshot_report_html", key), ("snapshot_report_md", key)])
-    return dg.MaterializeResult(
-        data_version=dg.DataVersion(published.html.version),
-        metadata={
-            "html": dg.MetadataValue.path(published.html_url),
-            "markdown": dg.MetadataValue.path(published.markdown_url),
-            "preview": dg.MetadataValue.md(rendered.markdown),
-            "papers": data.n_papers,
-            "new": data.n_new,
-            "nothing_new": data.nothing_new,
-            "with_code": data.n_with_code,
-        },
+    # A writer session: no other snapshot can become the latest between the check and the copy.
+    with warehouse.session(home) as con:
+        latest = con.execute("SELECT snapshot_id FROM latest_snapshot").fetchone()
+        if latest and latest[0] == key:
+            publish_latest(published)
+        warehouse.record_versions(
+            con, paperlake.store, [("snapshot_report_html", key), ("snapshot_report_md", key)]
+        )
+    return _report_result(
+        published,
+        rendered,
+        papers=data.n_papers,
+        new=data.n_new,
+        nothing_new=data.nothing_new,
+        with_code=data.n_with_code,
     )
 
 
@@ -75,7 +79,6 @@ def snapshot_report(
     group_name="reports",
     kinds={"email"},
     owners=OWNERS,
-    pool=WAREHOUSE_POOL,
     code_version=digest.CODE_VERSION,
     deps=[snapshot_report],
     retry_policy=dg.RetryPolicy(
@@ -97,44 +100,62 @@ def digest_mail(
         raise dg.Failure(description=str(error)) from None
     if settings is None:
         return _mail_status("mail not configured (set PAPERLAKE_SMTP_HOST and PAPERLAKE_MAIL_TO)")
-    html = store.require("snapshot_report_html", key)
-    papers = store.require("papers", key)
-    sent = store.current("digest_mail", key)
-    # A digest re-rendered for the same papers (a banner added, say) is not news: one mail each.
-    if sent is not None and sent.extra.get("papers_version") == papers.version:
-        return _mail_status(
-            f"already sent on {sent.created_at}: no new snapshot, no duplicate mail"
+    with warehouse.exclusive(paperlake.paths, MAIL_LOCK):
+        html = store.require("snapshot_report_html", key)
+        papers = store.require("papers", key)
+        sent = store.current("digest_mail", key)
+        # A digest re-rendered for the same papers (a banner added, say) is not news: one mail each.
+        if sent is not None and sent.extra.get("papers_version") == papers.version:
+            return _mail_status(
+                f"already sent on {sent.created_at}: no new snapshot, no duplicate mail"
+            )
+        with warehouse.session(paperlake.paths, read_only=True) as con:
+            data = digest.load_digest(con, key)
+        if data.nothing_new:
+            return _mail_status(f"no new papers in {key}: no mail sent")
+        subject = (
+            f"Trending papers {data.observed_on.isoformat()}: {data.n_new} new of {data.n_papers}"
         )
-    with warehouse.session(paperlake.paths, read_only=True) as con:
-        data = digest.load_digest(con, key)
-    if data.nothing_new:
-        return _mail_status(f"no new papers in {key}: no mail sent")
-    subject = f"Trending papers {data.observed_on.isoformat()}: {data.n_new} new of {data.n_papers}"
-    message = delivery.digest_message(
-        settings,
-        subject,
-        html=store.read_bytes("snapshot_report_html", key).decode("utf-8"),
-        text=store.read_bytes("snapshot_report_md", key).decode("utf-8"),
-    )
-    context.log.info(f"sending {subject!r} via {settings.describe()['server']}")
-    delivery.send(settings, message)
-    record = store.put(
-        "digest_mail",
-        key,
-        bytes(message),
-        suffix=".eml",
-        code_version=digest.CODE_VERSION,
-        upstream={"snapshot_report_html": html.version},
-        extra={
-            "papers_version": papers.version,
-            "report_version": html.version,
-            "recipients": list(settings.recipients),
-            "subject": subject,
+        message = delivery.digest_message(
+            settings,
+            subject,
+            html=store.read_bytes("snapshot_report_html", key).decode("utf-8"),
+            text=store.read_bytes("snapshot_report_md", key).decode("utf-8"),
+        )
+        context.log.info(f"sending {subject!r} via {settings.describe()['server']}")
+        delivery.send(settings, message)
+        record = store.put(
+            "digest_mail",
+            key,
+            bytes(message),
+            suffix=".eml",
+            code_version=digest.CODE_VERSION,
+            upstream={"snapshot_report_html": html.version},
+            extra={
+                "papers_version": papers.version,
+                "report_version": html.version,
+                "recipients": list(settings.recipients),
+                "subject": subject,
+            },
+        )
+        _record(paperlake, [("digest_mail", key)])
+        return _mail_status(
+            f"sent to {len(settings.recipients)} recipient(s)", record.path, settings.describe()
+        )
+
+
+def _report_result(
+    published: PublishedReport, rendered: RenderedReport, **counts: object
+) -> dg.MaterializeResult:
+    """A published report's materialization: its files, a Markdown preview and ``counts``."""
+    return dg.MaterializeResult(
+        data_version=dg.DataVersion(published.html.version),
+        metadata={
+            "html": dg.MetadataValue.path(published.html_url),
+            "markdown": dg.MetadataValue.path(published.markdown_url),
+            "preview": dg.MetadataValue.md(rendered.markdown),
+            **counts,
         },
-    )
-    _record(paperlake, [("digest_mail", key)])
-    return _mail_status(
-        f"sent to {len(settings.recipients)} recipient(s)", record.path, settings.describe()
     )
 
 
@@ -159,7 +180,6 @@ def _mail_status(
     group_name="reports",
     kinds={"html", "markdown"},
     owners=OWNERS,
-    pool=WAREHOUSE_POOL,
     code_version=trends.CODE_VERSION,
     deps=WAREHOUSE_TABLES,
     automation_condition=ON_NEW_DATA,
@@ -168,31 +188,23 @@ def trend_report(paperlake: PaperlakeResource) -> dg.MaterializeResult:
     """Trends across all snapshots: keyword time series, rising and falling topics (the last week
     against the weeks before, log-odds with an informative Dirichlet prior), the longest-trending
     papers with their rank histories, and the fastest climbers. HTML with charts, and Markdown."""
-    home = paperlake.paths
-    with warehouse.session(home, read_only=True) as con:
-        report = trends.load_trends(con)
-    rendered = trends.render_trends(report)
-    published = publish_report(
-        paperlake.store, home.shared.child(REPORTS), "trend_report", "all", rendered, {}
-    )
-    publish_latest(published)
-    _record(paperlake, [("trend_report_html", "all"), ("trend_report_md", "all")])
-    return dg.MaterializeResult(
-        data_version=dg.DataVersion(published.html.version),
-        metadata={
-            "html": dg.MetadataValue.path(published.html_url),
-            "markdown": dg.MetadataValue.path(published.markdown_url),
-            "preview": dg.MetadataValue.md(rendered.markdown),
-            "snapshots": report.n_snapshots,
-        },
-    )
+    with warehouse.exclusive(paperlake.paths, REPORTS_LOCK):
+        home = paperlake.paths
+        with warehouse.session(home, read_only=True) as con:
+            report = trends.load_trends(con)
+        rendered = trends.render_trends(report)
+        published = publish_report(
+            paperlake.store, home.shared.child(REPORTS), "trend_report", "all", rendered, {}
+        )
+        publish_latest(published)
+        _record(paperlake, [("trend_report_html", "all"), ("trend_report_md", "all")])
+        return _report_result(published, rendered, snapshots=report.n_snapshots)
 
 
 @dg.asset(
     group_name="reports",
     kinds={"atom"},
     owners=OWNERS,
-    pool=WAREHOUSE_POOL,
     code_version=digest.CODE_VERSION,
     deps=[snapshot_report],
     automation_condition=ON_NEW_DATA,
@@ -200,44 +212,49 @@ def trend_report(paperlake: PaperlakeResource) -> dg.MaterializeResult:
 def digest_feed(paperlake: PaperlakeResource) -> dg.MaterializeResult:
     """An Atom feed of the latest digests (reports/feed.xml), for feed readers. Entry links use
     PAPERLAKE_REPORTS_URL when set, else the published files' file:// addresses."""
-    home = paperlake.paths
-    reports = home.shared.child(REPORTS)
-    base = os.environ.get("PAPERLAKE_REPORTS_URL", "").rstrip("/")
-    with warehouse.session(home, read_only=True) as con:
-        rows = con.execute(
-            "SELECT snapshot_id, observed_on, ingested_at, n_papers FROM snapshot_sequence "
-            "ORDER BY seq DESC LIMIT ?",
-            [FEED_SIZE],
-        ).fetchall()
-        published = {
-            snapshot_id: html
-            for snapshot_id, *_ in rows
-            if (html := paperlake.store.current("snapshot_report_html", snapshot_id)) is not None
-        }
-        heads = digest.load_headlines(con, list(published))
-        titles = digest.top_titles(con, list(published), 5)
-    entries = [
-        FeedEntry(
-            snapshot_id=snapshot_id,
-            version=published[snapshot_id].version,
-            title=f"Trending papers {observed_on.isoformat()}: "
-            f"{heads[snapshot_id].n_new} new of {n_papers}",
-            summary="; ".join(titles.get(snapshot_id, [])),
-            link=f"{base}/snapshot_report/{snapshot_id}.html"
-            if base
-            else reports.uri(f"snapshot_report/{snapshot_id}.html"),
-            updated=ingested_at.astimezone(UTC),
+    with warehouse.exclusive(paperlake.paths, REPORTS_LOCK):
+        home = paperlake.paths
+        reports = home.shared.child(REPORTS)
+        base = os.environ.get("PAPERLAKE_REPORTS_URL", "").rstrip("/")
+        with warehouse.session(home, read_only=True) as con:
+            rows = con.execute(
+                "SELECT snapshot_id, observed_on, ingested_at, n_papers FROM snapshot_sequence "
+                "ORDER BY seq DESC LIMIT ?",
+                [FEED_SIZE],
+            ).fetchall()
+            published = {
+                snapshot_id: html
+                for snapshot_id, *_ in rows
+                if (html := paperlake.store.current("snapshot_report_html", snapshot_id))
+                is not None
+            }
+            heads = digest.load_headlines(con, list(published))
+            titles = digest.top_titles(con, list(published), 5)
+        entries = [
+            FeedEntry(
+                snapshot_id=snapshot_id,
+                version=published[snapshot_id].version,
+                title=f"Trending papers {observed_on.isoformat()}: "
+                f"{heads[snapshot_id].n_new} new of {n_papers}",
+                summary="; ".join(titles.get(snapshot_id, [])),
+                link=f"{base}/snapshot_report/{snapshot_id}.html"
+                if base
+                else reports.uri(f"snapshot_report/{snapshot_id}.html"),
+                updated=ingested_at.astimezone(UTC),
+            )
+            for snapshot_id, observed_on, ingested_at, n_papers in rows
+            if snapshot_id in published
+        ]
+        document = atom_feed(entries, f"{base}/feed.xml" if base else reports.uri("feed.xml"))
+        version = paperlake.store.put(
+            "digest_feed", "all", document, suffix=".xml", code_version=digest.CODE_VERSION
         )
-        for snapshot_id, observed_on, ingested_at, n_papers in rows
-        if snapshot_id in published
-    ]
-    document = atom_feed(entries, f"{base}/feed.xml" if base else reports.uri("feed.xml"))
-    version = paperlake.store.put(
-        "digest_feed", "all", document, suffix=".xml", code_version=digest.CODE_VERSION
-    )
-    reports.write("feed.xml", document)
-    _record(paperlake, [("digest_feed", "all")])
-    return dg.MaterializeResult(
-        data_version=dg.DataVersion(version.version),
-        metadata={"path": dg.MetadataValue.path(reports.url("feed.xml")), "entries": len(entries)},
-    )
+        reports.write("feed.xml", document)
+        _record(paperlake, [("digest_feed", "all")])
+        return dg.MaterializeResult(
+            data_version=dg.DataVersion(version.version),
+            metadata={
+                "path": dg.MetadataValue.path(reports.url("feed.xml")),
+                "entries": len(entries),
+            },
+        )

@@ -41,8 +41,8 @@ def run_tags(**extra: str) -> dict[str, str]:
 
 
 def reclaim_abandoned_runs(dagster_instance: dg.DagsterInstance) -> list[str]:
-    """Mark failed the runs a killed ``paperlake`` process left behind, and free the pool slots
-    they held (otherwise the next warehouse writer would wait for them forever)."""
+    """Mark failed the runs a killed ``paperlake`` process left behind (the warehouse locks they
+    held died with them)."""
     abandoned = []
     runs = dagster_instance.get_runs(
         filters=dg.RunsFilter(
@@ -54,7 +54,6 @@ def reclaim_abandoned_runs(dagster_instance: dg.DagsterInstance) -> list[str]:
         pid = int(run.tags.get(PID_TAG, "0"))
         if pid and not _alive(pid):
             dagster_instance.report_run_failed(run, "the paperlake command running it stopped")
-            dagster_instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
             abandoned.append(run.run_id)
     return abandoned
 

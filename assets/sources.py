@@ -7,7 +7,6 @@ import dagster as dg
 
 from assets.resources import PaperlakeResource
 from assets.snapshot import OWNERS, raw_listing
-from assets.warehouse import WAREHOUSE_POOL
 from pipeline import fetch, warehouse
 from pipeline.ingest import RAW_ARTIFACT
 
@@ -29,7 +28,6 @@ class FetchConfig(dg.Config):
     kinds={"http"},
     owners=OWNERS,
     code_version="1",
-    pool=WAREHOUSE_POOL,
 )
 def source_listings(
     context: dg.AssetExecutionContext, config: FetchConfig, paperlake: PaperlakeResource

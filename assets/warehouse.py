@@ -15,8 +15,6 @@ from pipeline.ingest import RAW_ARTIFACT
 from pipeline.lake import lake_location
 from pipeline.snapshots import SnapshotInfo, snapshot_record
 
-WAREHOUSE_POOL = "warehouse_writer"
-
 # table -> (description, upstream assets); every table is loaded by the same transaction.
 TABLES: dict[str, tuple[str, list[dg.AssetsDefinition]]] = {
     "snapshots": (
@@ -50,15 +48,14 @@ TABLES: dict[str, tuple[str, list[dg.AssetsDefinition]]] = {
         for table, (description, upstream) in TABLES.items()
     ],
     partitions_def=snapshots,
-    pool=WAREHOUSE_POOL,
     can_subset=False,
 )
 def warehouse_tables(
     context: dg.AssetExecutionContext, paperlake: PaperlakeResource
 ) -> Iterator[dg.MaterializeResult]:
     """Loads one snapshot into the DuckLake warehouse, replacing any earlier version of it in a
-    single transaction: readers see the old snapshot or the new one, never a mixture. Writers are
-    serialised by the `warehouse_writer` pool and retried while the catalog is locked."""
+    single transaction: readers see the old snapshot or the new one, never a mixture. Writers take
+    turns on the warehouse's writer lock (another run's load waits, and says so in its log)."""
     key = context.partition_key
     store = paperlake.store
     raw = store.require(RAW_ARTIFACT, key)
@@ -142,7 +139,6 @@ def _table_schema(con, table: str) -> dg.TableSchema:
     kinds={"duckdb"},
     owners=OWNERS,
     code_version=related.CODE_VERSION,
-    pool=WAREHOUSE_POOL,
     metadata={"dagster/table_name": "lake.related_edges"},
 )
 def related_papers(
@@ -194,7 +190,6 @@ def related_papers(
     kinds={"duckdb"},
     owners=OWNERS,
     code_version=search.CODE_VERSION,
-    pool=WAREHOUSE_POOL,
 )
 def search_index(
     context: dg.AssetExecutionContext, paperlake: PaperlakeResource

@@ -15,7 +15,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,7 +25,7 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
-from pipeline import related, search
+from pipeline import locks, related, search
 from pipeline.artifacts import ArtifactStore
 from pipeline.home import REPO_ROOT, Home
 from pipeline.identity import KnownPaper, could_be, normalized_title, resolve_ids
@@ -40,6 +40,8 @@ TREND_PARAMETERS = {"window": 7, "prior": 1000.0, "min_support": 3}
 CATALOG_ALIAS = "lake"
 FTS = ("duckdb_extension_fts", "fts")
 DUCKLAKE = ("duckdb_extension_ducklake", "ducklake")
+# Held by every writer session: one warehouse writer at a time.
+WRITER_LOCK = "writer"
 _LOCKED = ("database is locked", "database is busy", "could not commit", "conflict")
 T = TypeVar("T")
 
@@ -198,12 +200,20 @@ def _time_travel_option(as_of: str) -> str:
 def session(
     home: Home, *, read_only: bool = False, as_of: str | None = None
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """``connect`` as a context manager that closes the connection."""
-    con = connect(home, read_only=read_only, as_of=as_of)
-    try:
-        yield con
-    finally:
-        con.close()
+    """``connect`` as a context manager that closes the connection. A writer session holds the
+    warehouse's writer lock from start to end, so a writer's reads and its writes see no other
+    writer's changes in between; readers never wait."""
+    with nullcontext() if read_only else exclusive(home, WRITER_LOCK):
+        con = connect(home, read_only=read_only, as_of=as_of)
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+def exclusive(home: Home, name: str) -> AbstractContextManager[None]:
+    """The warehouse's lock ``name``, held across processes and machines (``pipeline.locks``)."""
+    return locks.exclusive(lake_location(home), name)
 
 
 def _has_schema(con: duckdb.DuckDBPyConnection) -> bool:

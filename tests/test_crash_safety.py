@@ -77,7 +77,7 @@ def test_killed_runs_leave_nothing_partial_and_rerunning_converges(tmp_path, mon
 
     final = _start(home, dump)
     assert final.wait(timeout=300) == 0, (
-        "a run after the kills completes (abandoned pool slots are freed)"
+        "a run after the kills completes (no lock outlives a killed run)"
     )
     assert fingerprint(home) == expected
 

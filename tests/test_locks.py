@@ -1,0 +1,159 @@
+"""The warehouse's named locks: exclusive across processes, handed over at once, never left
+behind by a killed holder; writer sessions hold the writer lock, readers never wait for it."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from benchmarks.cluster import reachable
+from pipeline import locks, warehouse
+from pipeline.home import REPO_ROOT, Home
+from pipeline.lake import LakeLocation, lake_location
+
+POSTGRES = "postgres:dbname=postgres host=127.0.0.1 user=postgres"
+
+
+def _hold(location: LakeLocation, name: str, tmp_path: Path, seconds: float) -> subprocess.Popen:
+    """Another process that takes the lock, says so in a file, and holds it for ``seconds``."""
+    ready = tmp_path / f"holding-{name}"
+    code = textwrap.dedent(
+        f"""
+        import time
+        from pipeline import locks
+        from pipeline.lake import LakeLocation
+        with locks.exclusive(LakeLocation({location.metadata!r}, {location.data_path!r}, {{}}),
+                             {name!r}):
+            open({str(ready)!r}, "w").close()
+            time.sleep({seconds})
+        """
+    )
+    holder = subprocess.Popen([sys.executable, "-c", code], cwd=REPO_ROOT, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while not ready.exists():
+        assert holder.poll() is None, "the holder process failed"
+        assert time.monotonic() < deadline, "the holder never took the lock"
+        time.sleep(0.01)
+    return holder
+
+
+def _sqlite_location(tmp_path: Path) -> LakeLocation:
+    return LakeLocation(f"sqlite:{tmp_path / 'catalog.sqlite'}", str(tmp_path / "data") + "/", {})
+
+
+def _waits_for(location: LakeLocation, name: str, tmp_path: Path, caplog) -> None:
+    holder = _hold(location, name, tmp_path, 1.5)
+    start = time.monotonic()
+    with caplog.at_level(logging.INFO, logger="paperlake"), locks.exclusive(location, name):
+        waited = time.monotonic() - start
+        released = holder.poll() is not None or holder.wait(timeout=5) == 0
+    assert released
+    assert 0.8 < waited < 3.0, f"waited {waited:.2f} s for a lock held 1.5 s"
+    assert f"waiting for the warehouse's {name} lock" in caplog.text
+    assert f"got the warehouse's {name} lock after" in caplog.text
+
+
+def test_a_file_lock_makes_another_process_wait_until_it_is_released(tmp_path, caplog):
+    _waits_for(_sqlite_location(tmp_path), "writer", tmp_path, caplog)
+
+
+def test_locks_of_different_names_do_not_wait_for_each_other(tmp_path):
+    location = _sqlite_location(tmp_path)
+    holder = _hold(location, "mail", tmp_path, 30)
+    try:
+        start = time.monotonic()
+        with locks.exclusive(location, "writer"):
+            assert time.monotonic() - start < 0.5
+    finally:
+        os.killpg(holder.pid, signal.SIGKILL)
+        holder.wait()
+
+
+def test_a_killed_holder_leaves_no_lock_behind(tmp_path):
+    location = _sqlite_location(tmp_path)
+    holder = _hold(location, "writer", tmp_path, 300)
+    os.killpg(holder.pid, signal.SIGKILL)
+    holder.wait()
+    start = time.monotonic()
+    with locks.exclusive(location, "writer"):
+        assert time.monotonic() - start < 0.5
+
+
+def test_re_entrant_in_a_thread_exclusive_between_threads(tmp_path):
+    location = _sqlite_location(tmp_path)
+    inside, overlaps = [], []
+
+    def work() -> None:
+        for _ in range(20):
+            with locks.exclusive(location, "writer"), locks.exclusive(location, "writer"):
+                inside.append(1)
+                if len(inside) > 1:
+                    overlaps.append(len(inside))
+                time.sleep(0.001)
+                inside.pop()
+
+    threads = [threading.Thread(target=work) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not overlaps
+
+
+@pytest.mark.skipif(
+    not reachable(5432) and os.environ.get("PAPERLAKE_REQUIRE_SERVICES") != "1",
+    reason="no PostgreSQL on 127.0.0.1:5432",
+)
+def test_a_postgresql_catalog_s_lock_makes_another_process_wait(tmp_path, caplog):
+    _waits_for(LakeLocation(POSTGRES, "s3://unused/", {}), "writer", tmp_path, caplog)
+
+
+def test_writer_sessions_wait_for_the_writer_lock_readers_do_not(home: Home, tmp_path):
+    with warehouse.session(home) as con:  # creates the warehouse
+        con.execute("CREATE TABLE counter AS SELECT 0 AS n")
+    holder = _hold(lake_location(home), warehouse.WRITER_LOCK, tmp_path, 1.5)
+    start = time.monotonic()
+    with warehouse.session(home, read_only=True) as con:
+        assert con.execute("SELECT n FROM counter").fetchone() == (0,)
+    assert time.monotonic() - start < 1.0, "a reader waited for the writer lock"
+    with warehouse.session(home) as con:
+        assert holder.poll() is not None, "a writer session opened while another writer held it"
+        con.execute("UPDATE counter SET n = n + 1")
+
+
+INCREMENTS = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from pipeline import warehouse
+    from pipeline.home import Home
+    for _ in range(5):
+        with warehouse.session(Home(Path(sys.argv[1]))) as con:
+            n = con.execute("SELECT n FROM counter").fetchone()[0]
+            time.sleep(0.05)
+            con.execute("UPDATE counter SET n = ?", [n + 1])
+    """
+)
+
+
+def test_concurrent_writer_sessions_lose_no_update(home: Home):
+    """Each process reads, then writes what it read plus one: without the writer lock two
+    writers would read the same value and one increment would be lost."""
+    with warehouse.session(home) as con:
+        con.execute("CREATE TABLE counter AS SELECT 0 AS n")
+    writers = [
+        subprocess.Popen([sys.executable, "-c", INCREMENTS, str(home.root)], cwd=REPO_ROOT)
+        for _ in range(2)
+    ]
+    assert [w.wait(timeout=120) for w in writers] == [0, 0]
+    with warehouse.session(home, read_only=True) as con:
+        assert con.execute("SELECT n FROM counter").fetchone() == (10,)
