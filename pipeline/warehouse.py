@@ -166,7 +166,8 @@ def _open(
         )
         con.execute(f"USE {CATALOG_ALIAS}")
         if not read_only:
-            with_retry(lambda: _apply_schema(con))
+            with exclusive(home, WRITER_LOCK):
+                with_retry(lambda: _apply_schema(con))
         elif not _has_schema(con):
             # a first run that was stopped before its schema committed leaves an empty catalog
             raise WarehouseMissingError(
@@ -203,12 +204,13 @@ def session(
     """``connect`` as a context manager that closes the connection. A writer session holds the
     warehouse's writer lock from start to end, so a writer's reads and its writes see no other
     writer's changes in between; readers never wait."""
-    with nullcontext() if read_only else exclusive(home, WRITER_LOCK):
-        con = connect(home, read_only=read_only, as_of=as_of)
-        try:
+    con = connect(home, read_only=read_only, as_of=as_of)
+    try:
+        # opening and attaching take a while the first time in a process: outside the lock
+        with nullcontext() if read_only else exclusive(home, WRITER_LOCK):
             yield con
-        finally:
-            con.close()
+    finally:
+        con.close()
 
 
 def exclusive(home: Home, name: str) -> AbstractContextManager[None]:

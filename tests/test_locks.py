@@ -24,7 +24,8 @@ POSTGRES = "postgres:dbname=postgres host=127.0.0.1 user=postgres"
 
 
 def _hold(location: LakeLocation, name: str, tmp_path: Path, seconds: float) -> subprocess.Popen:
-    """Another process that takes the lock, says so in a file, and holds it for ``seconds``."""
+    """Another process that takes the lock, says so in a file, holds it for ``seconds`` and
+    writes ``<file>.done`` just before letting go."""
     ready = tmp_path / f"holding-{name}"
     code = textwrap.dedent(
         f"""
@@ -35,6 +36,7 @@ def _hold(location: LakeLocation, name: str, tmp_path: Path, seconds: float) -> 
                              {name!r}):
             open({str(ready)!r}, "w").close()
             time.sleep({seconds})
+            open({str(ready)!r} + ".done", "w").close()
         """
     )
     holder = subprocess.Popen([sys.executable, "-c", code], cwd=REPO_ROOT, start_new_session=True)
@@ -46,6 +48,10 @@ def _hold(location: LakeLocation, name: str, tmp_path: Path, seconds: float) -> 
     return holder
 
 
+def _done(tmp_path: Path, name: str) -> bool:
+    return (tmp_path / f"holding-{name}.done").exists()
+
+
 def _sqlite_location(tmp_path: Path) -> LakeLocation:
     return LakeLocation(f"sqlite:{tmp_path / 'catalog.sqlite'}", str(tmp_path / "data") + "/", {})
 
@@ -55,8 +61,9 @@ def _waits_for(location: LakeLocation, name: str, tmp_path: Path, caplog) -> Non
     start = time.monotonic()
     with caplog.at_level(logging.INFO, logger="paperlake"), locks.exclusive(location, name):
         waited = time.monotonic() - start
-        released = holder.poll() is not None or holder.wait(timeout=5) == 0
-    assert released
+        released = _done(tmp_path, name)
+    assert released, "the lock was taken while another process held it"
+    assert holder.wait(timeout=30) == 0
     assert 0.8 < waited < 3.0, f"waited {waited:.2f} s for a lock held 1.5 s"
     assert f"waiting for the warehouse's {name} lock" in caplog.text
     assert f"got the warehouse's {name} lock after" in caplog.text
@@ -126,8 +133,9 @@ def test_writer_sessions_wait_for_the_writer_lock_readers_do_not(home: Home, tmp
         assert con.execute("SELECT n FROM counter").fetchone() == (0,)
     assert time.monotonic() - start < 1.0, "a reader waited for the writer lock"
     with warehouse.session(home) as con:
-        assert holder.poll() is not None, "a writer session opened while another writer held it"
+        assert _done(tmp_path, warehouse.WRITER_LOCK), "a writer opened while another one wrote"
         con.execute("UPDATE counter SET n = n + 1")
+    assert holder.wait(timeout=30) == 0
 
 
 INCREMENTS = textwrap.dedent(
