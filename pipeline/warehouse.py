@@ -15,7 +15,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -204,10 +204,15 @@ def session(
     """``connect`` as a context manager that closes the connection. A writer session holds the
     warehouse's writer lock from start to end, so a writer's reads and its writes see no other
     writer's changes in between; readers never wait."""
+    # opening and attaching take a while the first time in a process: outside the lock
     con = connect(home, read_only=read_only, as_of=as_of)
     try:
-        # opening and attaching take a while the first time in a process: outside the lock
-        with nullcontext() if read_only else exclusive(home, WRITER_LOCK):
+        if read_only:
+            yield con
+            return
+        with exclusive(home, WRITER_LOCK):
+            # the search segments another writer added or merged while this one waited
+            search.attach(con, search.segment_files(home), extension_path(*FTS))
             yield con
     finally:
         con.close()

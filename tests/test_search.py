@@ -1,10 +1,13 @@
 """Full-text search: BM25 over titles and abstracts in incrementally built fts segments."""
 
 import os
+import subprocess
+import sys
 import time
 from datetime import date
 
 from pipeline import search, warehouse
+from pipeline.home import REPO_ROOT
 from tests.conftest import listing, load_dump, sample_papers
 
 
@@ -157,3 +160,45 @@ def test_segments_built_before_scores_were_stored_are_searched_then_rebuilt(home
         ).fetchone()[0]
     assert stored > 0
     same_as_before()
+
+
+WAITING_WRITER = """
+import sys, time
+from pathlib import Path
+from pipeline import warehouse
+from pipeline.home import Home
+home = Home(Path(sys.argv[1]))
+with warehouse.session(home) as con:
+    Path(sys.argv[2]).touch()
+    time.sleep(1.0)
+    warehouse.index_search(con, home, "day1")
+"""
+
+
+def test_a_writer_that_waited_sees_the_segments_written_meanwhile(home, tmp_path):
+    """A writer session opens before it takes the writer lock; the segments another writer
+    added while it waited must be the ones it works with."""
+    papers = sample_papers()
+    _index(home, "day0", papers[:30], date(2026, 11, 1))
+    with warehouse.session(home) as con:
+        load_dump(con, "day1", listing(papers[30:60]), date(2026, 11, 2), link_related=False)
+    ready = tmp_path / "holding"
+    other = subprocess.Popen(
+        [sys.executable, "-c", WAITING_WRITER, str(home.root), str(ready)], cwd=REPO_ROOT
+    )
+    while not ready.exists():
+        assert other.poll() is None, "the other writer failed"
+        time.sleep(0.01)
+    assert _index(home, "day2", papers[60:90], date(2026, 11, 3)) == (30, 0)
+    assert other.wait(timeout=60) == 0
+    assert [s.papers for s in search.segment_files(home).live()] == [30, 30, 30]
+    found = {row[2] for row in _search(home, "learning", limit=500)}
+    assert found & _ids(home, "day1"), "the other writer's papers are searchable"
+
+
+def _ids(home, snapshot_id: str) -> set[str]:
+    with warehouse.session(home, read_only=True) as con:
+        rows = con.execute(
+            "SELECT paper_id FROM listings WHERE snapshot_id = ?", [snapshot_id]
+        ).fetchall()
+    return {paper_id for (paper_id,) in rows}
