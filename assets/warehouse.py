@@ -73,19 +73,23 @@ def warehouse_tables(
         ingested_at=datetime.fromisoformat(raw.created_at).astimezone(UTC),
         n_papers=papers_table.num_rows,
     )
+    keywords_table = store.read_table("paper_keywords", key)
+    links_table = store.read_table("paper_links", key)
     with warehouse.session(paperlake.paths) as con:
         warehouse.load_snapshot(
             con,
             snapshot_record(info, versions["papers"].version),
             papers_table,
-            store.read_table("paper_keywords", key),
-            store.read_table("paper_links", key),
+            keywords_table,
+            links_table,
         )
         warehouse.record_versions(
             con,
             store,
             [(name, key) for name in (RAW_ARTIFACT, "papers", "paper_keywords", "paper_links")],
         )
+    # the figures for the UI are read after the writer lock is released
+    with warehouse.session(paperlake.paths, read_only=True) as con:
         counts = _partition_counts(con, key)
         schemas = {table: _table_schema(con, table) for table in TABLES}
     data_version = hashlib.sha256(
@@ -157,6 +161,7 @@ def related_papers(
                 f"related papers: {done:,} of {total:,} papers indexed"
             ),
         )
+    with warehouse.session(paperlake.paths, read_only=True) as con:
         edges, total = con.execute(
             "SELECT count(*) FILTER (WHERE snapshot_id = ?), count(*) FROM related_edges", [key]
         ).fetchone()
