@@ -445,6 +445,47 @@ def _history_home(papers: int) -> Path:
     return OUT / "homes" / f"history-{papers}"
 
 
+@dataclass(frozen=True)
+class History:
+    """How the history a benchmark adds to was built."""
+
+    seconds: float
+    commit: str
+    reused: bool
+
+
+def _prepare_history(papers: int, reuse: bool) -> History:
+    """Copy a pristine ``papers``-paper history home (``history-N.base``, never modified) to
+    ``_history_home(papers)``, building the pristine one first unless ``reuse`` finds it."""
+    import shutil
+
+    base = _history_home(papers).with_suffix(".base")
+    marker = base / ".complete"
+    reused = reuse and marker.exists()
+    if not reused:
+        marker.unlink(missing_ok=True)
+        seconds = _build_history(base, papers)
+        marker.write_text(json.dumps({"seconds": seconds, "commit": _commit()}))
+    built = json.loads(marker.read_text())
+    root = _history_home(papers)
+    shutil.rmtree(root, ignore_errors=True)
+    shutil.copytree(base, root, symlinks=True)
+    return History(built["seconds"], built["commit"], reused)
+
+
+def _commit() -> str:
+    """The checked-out commit (with ``+changes`` when the tree differs from it)."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=OUT.parent, capture_output=True, text=True)
+        return done.stdout.strip()
+
+    return (git("rev-parse", "--short", "HEAD") or "unknown") + (
+        "+changes" if git("status", "--porcelain", "--untracked-files=no") else ""
+    )
+
+
 def _build_history(root: Path, papers: int) -> float:
     """A fresh home in ``root`` holding one ``papers``-paper snapshot, loaded through
     ``paperlake ingest``; returns the seconds it took."""
@@ -480,11 +521,11 @@ def bench_incremental(args: argparse.Namespace) -> list[Result]:
             noop, _ = _noop_run_seconds(args.repeat)
         root = _history_home(args.history_papers)
         (root / ".complete").unlink(missing_ok=True)
-        build_seconds = _build_history(root, args.history_papers)
+        history = _prepare_history(args.history_papers, args.reuse_history)
         with _paperlake_home(root) as home:
             for day in days:
                 big.append(_ingest([day], home))
-        (root / ".complete").write_text(f"{build_seconds:.1f}\n")
+        (root / ".complete").write_text(f"{history.seconds:.1f}\n")
     ratio = statistics.median(big) / statistics.median(empty)
     return [
         Result(
@@ -500,7 +541,8 @@ def bench_incremental(args: argparse.Namespace) -> list[Result]:
             statistics.median(big),
             "s",
             note=f"runs {_fmt(big)} s, consecutive days; building the history (one "
-            f"{args.history_papers:,}-paper snapshot) took {build_seconds:,.0f} s",
+            f"{args.history_papers:,}-paper snapshot) took {history.seconds:,.0f} s "
+            f"at {history.commit}" + (" (reused)" if history.reused else ""),
         ),
         Result(
             "incremental",
@@ -734,6 +776,12 @@ def main(argv: list[str] | None = None) -> None:
         default=100_000,
         help="papers in the history the incremental and query benchmarks add to and query "
         "(the goal speaks of 1,000,000; see the README for why the default is smaller)",
+    )
+    parser.add_argument(
+        "--reuse-history",
+        action="store_true",
+        help="add the daily snapshots to a copy of the pristine history an earlier run built "
+        "(benchmarks/out/homes/history-N.base; its commit is reported) instead of building it",
     )
     parser.add_argument(
         "--backfill-snapshots",
