@@ -277,7 +277,7 @@ def _apply_schema(con: duckdb.DuckDBPyConnection) -> None:
 def _migrate(con: duckdb.DuckDBPyConnection) -> None:
     """Bring a warehouse written by earlier versions to the current layout, keeping its data:
     related papers used to be a table with a stored rank (now the related_papers view ranks the
-    related_edges table); papers had no abstract MD5."""
+    related_edges table); papers had no abstract MD5; the term index had no term keys."""
     columns = {
         (table, column)
         for table, column in con.execute(
@@ -292,6 +292,10 @@ def _migrate(con: duckdb.DuckDBPyConnection) -> None:
     if ("papers", "paper_id") in columns and ("papers", "abstract_md5") not in columns:
         con.execute("ALTER TABLE papers ADD COLUMN abstract_md5 UBIGINT")
         con.execute("UPDATE papers SET abstract_md5 = md5_number_lower(abstract)")
+    for table in ("paper_terms", "term_stats"):
+        if (table, "term") in columns and (table, "term_key") not in columns:
+            con.execute(f"ALTER TABLE {table} ADD COLUMN term_key UBIGINT")
+            con.execute(f"UPDATE {table} SET term_key = md5_number_lower(term)")
 
 
 def commit_message(

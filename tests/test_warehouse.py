@@ -316,3 +316,32 @@ def test_the_latest_digest_lists_the_latest_snapshot_however_the_days_arrived(ho
         expected = con.execute(reference, {"s": "day3"}).fetchall()
     assert len(digest) == 60 and digest == expected
     assert sum(1 for row in digest if row[11]) == 10  # is_new: only papers 90-99 are new on day 3
+
+
+def test_a_term_index_stored_without_term_keys_gets_them(tmp_path, monkeypatch):
+    """Warehouses written before the term index had term keys are given them when opened, and
+    the next snapshot is linked exactly as in a warehouse that always had them."""
+    papers = sample_papers()
+    days = [
+        (listing(papers[:150]), date(2026, 11, 26)),
+        (listing(papers[100:]), date(2026, 11, 27)),
+    ]
+    edges = []
+    for migrated in (False, True):
+        home = Home(tmp_path / f"home-{migrated}")
+        with warehouse.session(home) as con:
+            load_dump(con, "day1", *days[0])
+            if migrated:
+                con.execute("ALTER TABLE paper_terms DROP COLUMN term_key")
+                con.execute("ALTER TABLE term_stats DROP COLUMN term_key")
+                con.execute("UPDATE schema_info SET fingerprint = 'an earlier schema'")
+        monkeypatch.setattr(warehouse, "_DATABASES", {})  # the next process to open it
+        with warehouse.session(home) as con:
+            unkeyed = con.execute(
+                "SELECT (SELECT count(*) FROM paper_terms WHERE term_key IS NULL) "
+                "+ (SELECT count(*) FROM term_stats WHERE term_key IS NULL)"
+            ).fetchone()[0]
+            assert unkeyed == 0
+            load_dump(con, "day2", *days[1])
+            edges.append(con.execute("SELECT * FROM related_edges ORDER BY ALL").fetchall())
+    assert edges[0] == edges[1] and len(edges[0]) > 100

@@ -8,14 +8,14 @@ DELETE FROM papers WHERE paper_id IN (SELECT paper_id FROM orphans);
 -- stops listing, as their stored text reads) out of the term statistics.
 UPDATE term_stats SET doc_freq = term_stats.doc_freq - gone.n
 FROM (
-    SELECT term, count(*)::INTEGER AS n FROM leaving_terms
+    SELECT md5_number_lower(term) AS term_key, count(*)::INTEGER AS n FROM leaving_terms
     WHERE paper_id IN (SELECT paper_id FROM orphans)
       AND paper_id IN (SELECT paper_id FROM indexed_papers)
-    GROUP BY term
+    GROUP BY term_key
 ) gone
-WHERE term_stats.term = gone.term;
+WHERE term_stats.term_key = gone.term_key;
 DELETE FROM term_stats
-WHERE doc_freq <= 0 AND term IN (SELECT term FROM leaving_terms);
+WHERE doc_freq <= 0 AND term_key IN (SELECT md5_number_lower(term) FROM leaving_terms);
 DELETE FROM paper_terms WHERE paper_id IN (SELECT paper_id FROM orphans);
 DELETE FROM indexed_papers WHERE paper_id IN (SELECT paper_id FROM orphans);
 

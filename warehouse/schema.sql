@@ -108,11 +108,13 @@ CREATE TABLE IF NOT EXISTS paper_terms (
     term          VARCHAR NOT NULL,
     display       VARCHAR NOT NULL,
     weight        DOUBLE NOT NULL,
-    snapshot_id   VARCHAR NOT NULL
+    snapshot_id   VARCHAR NOT NULL,
+    term_key      UBIGINT NOT NULL   -- md5_number_lower(term), what joins use
 );
 CREATE TABLE IF NOT EXISTS term_stats (
     term          VARCHAR NOT NULL,
-    doc_freq      INTEGER NOT NULL
+    doc_freq      INTEGER NOT NULL,
+    term_key      UBIGINT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS indexed_papers (
     paper_id      VARCHAR NOT NULL,
