@@ -277,7 +277,7 @@ def _apply_schema(con: duckdb.DuckDBPyConnection) -> None:
 def _migrate(con: duckdb.DuckDBPyConnection) -> None:
     """Bring a warehouse written by earlier versions to the current layout, keeping its data:
     related papers used to be a table with a stored rank (now the related_papers view ranks the
-    related_edges table); papers had no abstract MD5; the term index had no term keys."""
+    related_edges table); papers had no abstract MD5; the term index had no term keys, indexed papers no top scores."""
     columns = {
         (table, column)
         for table, column in con.execute(
@@ -296,6 +296,23 @@ def _migrate(con: duckdb.DuckDBPyConnection) -> None:
         if (table, "term") in columns and (table, "term_key") not in columns:
             con.execute(f"ALTER TABLE {table} ADD COLUMN term_key UBIGINT")
             con.execute(f"UPDATE {table} SET term_key = md5_number_lower(term)")
+    if ("indexed_papers", "paper_id") in columns and (
+        "indexed_papers",
+        "top_scores",
+    ) not in columns:
+        con.execute("ALTER TABLE indexed_papers ADD COLUMN top_scores DOUBLE[]")
+        con.execute("UPDATE indexed_papers SET top_scores = []")
+        con.execute(
+            """
+            UPDATE indexed_papers SET top_scores = e.top_scores
+            FROM (
+                SELECT paper_id, list(score ORDER BY score DESC)[1:$neighbours] AS top_scores
+                FROM related_edges GROUP BY paper_id
+            ) e
+            WHERE indexed_papers.paper_id = e.paper_id
+            """,
+            {"neighbours": related.NEIGHBOURS},
+        )
 
 
 def commit_message(
@@ -433,7 +450,7 @@ def _drop_orphans(con: duckdb.DuckDBPyConnection) -> None:
     ).to_arrow_table()
     leaving = related.term_counts(stored).select(["paper_id", "term"])
     with registered(con, {"leaving_terms": leaving}):
-        run_script(con, "drop_orphans.sql", {})
+        run_script(con, "drop_orphans.sql", {"neighbours": related.NEIGHBOURS})
 
 
 def snapshot_papers(con: duckdb.DuckDBPyConnection, snapshot_id: str) -> pa.Table:

@@ -5,7 +5,7 @@ import json
 
 import duckdb
 
-from pipeline import warehouse
+from pipeline import related, warehouse
 from pipeline.artifacts import CURRENT, ArtifactVersion, artifact_store, sha256_hex
 from pipeline.home import Home
 from pipeline.lake import lake_location
@@ -92,6 +92,25 @@ def table_fingerprints(
     }
 
 
+def related_index_problems(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    """Indexed papers whose stored top scores are not their best stored edges' scores, and term
+    index rows without a term key."""
+    return con.execute(
+        f"""
+        SELECT 'top_scores', i.paper_id FROM indexed_papers i LEFT JOIN (
+            SELECT paper_id, list(score ORDER BY score DESC)[1:{related.NEIGHBOURS}] AS scores
+            FROM related_edges GROUP BY paper_id
+        ) e USING (paper_id)
+        WHERE i.top_scores IS DISTINCT FROM coalesce(e.scores, [])
+        UNION ALL
+        SELECT 'term_key', term FROM paper_terms WHERE term_key IS NULL
+        UNION ALL
+        SELECT 'term_key', term FROM term_stats WHERE term_key IS NULL
+        ORDER BY ALL
+        """
+    ).fetchall()
+
+
 def check_invariants(home: Home) -> None:
     """No partial artifact is visible and no table holds a duplicate or a half-loaded snapshot."""
     current_artifacts(home)
@@ -116,6 +135,8 @@ def check_invariants(home: Home) -> None:
             "(SELECT count(*) FROM listings l WHERE l.snapshot_id = s.snapshot_id)"
         ).fetchall()
         assert half_loaded == [], half_loaded
+        problems = related_index_problems(con)
+        assert problems == [], problems[:5]
     finally:
         con.close()
 

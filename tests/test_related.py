@@ -7,6 +7,7 @@ import pytest
 from pipeline import related, warehouse
 from pipeline.home import Home
 from tests.conftest import load_dump
+from tests.state import related_index_problems
 
 TOPICS = {
     "grokking": "grokking",
@@ -135,6 +136,7 @@ def test_a_list_that_loses_a_neighbour_gets_its_next_best_back(home, sample_byte
         assert linked.execute(lists).fetchall() != before
         _load_and_link(linked, "day2", sample_bytes, date(2026, 11, 27))
         assert linked.execute(lists).fetchall() == before
+        assert related_index_problems(linked) == []
 
 
 def _edges(home: Home) -> list[tuple]:

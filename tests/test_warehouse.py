@@ -8,6 +8,7 @@ import pytest
 from pipeline import warehouse
 from pipeline.home import Home
 from tests.conftest import listing, load_dump, sample_papers
+from tests.state import related_index_problems
 
 
 def _load(con, snapshot_id: str, data: bytes, day: date) -> None:
@@ -318,9 +319,23 @@ def test_the_latest_digest_lists_the_latest_snapshot_however_the_days_arrived(ho
     assert sum(1 for row in digest if row[11]) == 10  # is_new: only papers 90-99 are new on day 3
 
 
-def test_a_term_index_stored_without_term_keys_gets_them(tmp_path, monkeypatch):
-    """Warehouses written before the term index had term keys are given them when opened, and
-    the next snapshot is linked exactly as in a warehouse that always had them."""
+@pytest.mark.parametrize(
+    "older_layout",
+    [
+        [
+            "ALTER TABLE paper_terms DROP COLUMN term_key",
+            "ALTER TABLE term_stats DROP COLUMN term_key",
+        ],
+        ["ALTER TABLE indexed_papers DROP COLUMN top_scores"],
+    ],
+    ids=["without term keys", "without top scores"],
+)
+def test_a_related_index_of_an_older_layout_is_brought_up_to_date(
+    tmp_path, monkeypatch, older_layout
+):
+    """Warehouses written before the term index had term keys, or before indexed papers kept
+    their lists' top scores, get them when opened, and the next snapshot is linked exactly as
+    in a warehouse that always had them."""
     papers = sample_papers()
     days = [
         (listing(papers[:150]), date(2026, 11, 26)),
@@ -332,16 +347,12 @@ def test_a_term_index_stored_without_term_keys_gets_them(tmp_path, monkeypatch):
         with warehouse.session(home) as con:
             load_dump(con, "day1", *days[0])
             if migrated:
-                con.execute("ALTER TABLE paper_terms DROP COLUMN term_key")
-                con.execute("ALTER TABLE term_stats DROP COLUMN term_key")
+                for statement in older_layout:
+                    con.execute(statement)
                 con.execute("UPDATE schema_info SET fingerprint = 'an earlier schema'")
         monkeypatch.setattr(warehouse, "_DATABASES", {})  # the next process to open it
         with warehouse.session(home) as con:
-            unkeyed = con.execute(
-                "SELECT (SELECT count(*) FROM paper_terms WHERE term_key IS NULL) "
-                "+ (SELECT count(*) FROM term_stats WHERE term_key IS NULL)"
-            ).fetchone()[0]
-            assert unkeyed == 0
+            assert related_index_problems(con) == []
             load_dump(con, "day2", *days[1])
             edges.append(con.execute("SELECT * FROM related_edges ORDER BY ALL").fetchall())
     assert edges[0] == edges[1] and len(edges[0]) > 100

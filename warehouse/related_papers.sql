@@ -13,8 +13,6 @@ CREATE OR REPLACE TEMP TABLE fresh AS
 SELECT DISTINCT paper_id FROM chunk_terms
 WHERE paper_id NOT IN (SELECT paper_id FROM indexed_papers);
 
-INSERT INTO indexed_papers SELECT paper_id, $snapshot_id FROM fresh;
-
 MERGE INTO term_stats AS t
 USING (
     SELECT term_key, min(term) AS term, count(*)::INTEGER AS n FROM chunk_terms
@@ -25,7 +23,7 @@ WHEN MATCHED THEN UPDATE SET doc_freq = t.doc_freq + f.n
 WHEN NOT MATCHED THEN INSERT (term, doc_freq, term_key) VALUES (f.term, f.n, f.term_key);
 
 CREATE OR REPLACE TEMP TABLE corpus AS
-SELECT count(*)::DOUBLE AS n_papers FROM indexed_papers;
+SELECT ((SELECT count(*) FROM indexed_papers) + (SELECT count(*) FROM fresh))::DOUBLE AS n_papers;
 
 -- TF-IDF weights of the fresh papers' terms; the strongest few per paper, L2-normalised.
 CREATE OR REPLACE TEMP TABLE fresh_vectors AS
@@ -68,25 +66,34 @@ SELECT paper_id, related_id, score,
 FROM scores
 QUALIFY rank <= $neighbours;
 
--- Known papers whose lists a fresh paper now enters (it beats their current last neighbour,
--- or their list is not full yet).
+-- The fresh papers join the index with the scores of their lists.
+INSERT INTO indexed_papers (paper_id, snapshot_id, top_scores)
+SELECT f.paper_id, $snapshot_id,
+       coalesce(list(l.score ORDER BY l.score DESC) FILTER (WHERE l.score IS NOT NULL), [])
+FROM fresh f LEFT JOIN fresh_lists l USING (paper_id)
+GROUP BY f.paper_id;
+
+-- Known papers whose lists a fresh paper now enters: it beats their current last neighbour, or
+-- their list is not full yet. Each indexed paper keeps the scores of its best stored edges
+-- (top_scores), so the lists of the (many) candidates are not read from related_edges.
 CREATE OR REPLACE TEMP TABLE entering AS
 WITH candidates AS (
     SELECT related_id AS paper_id, paper_id AS related_id, score
     FROM scores WHERE related_id NOT IN (SELECT paper_id FROM fresh)
-),
--- (the length and last score of each list, from a top-k aggregate: ranking every edge of
--- these papers with a window cost twice as much)
-lists AS (
-    SELECT paper_id, least(count(*), $neighbours) AS n,
-           list_min(max(score, $neighbours)) AS last_score
-    FROM related_edges
-    WHERE paper_id IN (SELECT paper_id FROM candidates)
-    GROUP BY paper_id
 )
-SELECT c.* FROM candidates c LEFT JOIN lists l USING (paper_id)
-WHERE l.n IS NULL OR l.n < $neighbours OR c.score > l.last_score
+SELECT c.* FROM candidates c JOIN indexed_papers i USING (paper_id)
+WHERE len(i.top_scores) < $neighbours OR c.score > i.top_scores[$neighbours]
 QUALIFY row_number() OVER (PARTITION BY c.paper_id ORDER BY c.score DESC, c.related_id) <= $neighbours;
+
+UPDATE indexed_papers SET top_scores = u.top_scores
+FROM (
+    SELECT n.paper_id,
+           list_reverse_sort(list_concat(any_value(i.top_scores), list(n.score)))[1:$neighbours]
+               AS top_scores
+    FROM entering n JOIN indexed_papers i USING (paper_id)
+    GROUP BY n.paper_id
+) u
+WHERE indexed_papers.paper_id = u.paper_id;
 
 -- The evidence of each new edge: the shared terms that contribute most, for the edges kept only.
 CREATE OR REPLACE TEMP TABLE evidence AS

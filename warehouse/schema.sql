@@ -118,7 +118,8 @@ CREATE TABLE IF NOT EXISTS term_stats (
 );
 CREATE TABLE IF NOT EXISTS indexed_papers (
     paper_id      VARCHAR NOT NULL,
-    snapshot_id   VARCHAR NOT NULL
+    snapshot_id   VARCHAR NOT NULL,
+    top_scores    DOUBLE[] NOT NULL  -- its best stored edges' scores, best first (at most 10)
 );
 
 -- Lineage of every stored artifact version (raw dumps, Parquet tables, reports): which content
