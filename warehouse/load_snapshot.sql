@@ -10,6 +10,11 @@ SELECT paper_id FROM new_papers
 UNION
 SELECT paper_id FROM listings WHERE snapshot_id = $snapshot_id;
 
+-- The touched ids as a constant for the statements below: a table filtered by
+-- list_contains(getvariable('touched_ids'), paper_id) decodes its other columns only where an
+-- id occurs, where a join with touched_papers would decode every row of history.
+SET VARIABLE touched_ids = (SELECT coalesce(list(paper_id), []) FROM touched_papers);
+
 CREATE OR REPLACE TEMP TABLE touched_keywords AS
 SELECT DISTINCT paper_id, keyphrase FROM new_keywords
 UNION
@@ -22,7 +27,10 @@ SELECT DISTINCT keyphrase FROM paper_keywords WHERE snapshot_id = $snapshot_id;
 CREATE OR REPLACE TEMP TABLE keywords_before AS
 SELECT t.paper_id, t.keyphrase, count(k.paper_id) > 0 AS present
 FROM touched_keywords t
-LEFT JOIN paper_keywords k USING (paper_id, keyphrase)
+LEFT JOIN (
+    SELECT paper_id, keyphrase FROM paper_keywords
+    WHERE list_contains(getvariable('touched_ids'), paper_id)
+) k USING (paper_id, keyphrase)
 GROUP BY ALL;
 
 DELETE FROM snapshots WHERE snapshot_id = $snapshot_id;
@@ -62,7 +70,7 @@ USING (
     CROSS JOIN new_snapshot o
     WHERE seen.n_snapshots > 0
 ) AS n
-ON p.paper_id = n.paper_id
+ON p.paper_id = n.paper_id AND list_contains(getvariable('touched_ids'), p.paper_id)
 WHEN MATCHED THEN UPDATE SET
     title = CASE WHEN n.listed AND n.observed_on >= p.last_seen THEN n.title ELSE p.title END,
     title_key = CASE WHEN n.listed AND n.observed_on >= p.last_seen
@@ -95,7 +103,7 @@ SELECT b.keyphrase,
        min(n.display) AS display
 FROM keywords_before b
 LEFT JOIN (SELECT DISTINCT paper_id, keyphrase FROM paper_keywords
-           WHERE paper_id IN (SELECT paper_id FROM touched_keywords)) a
+           WHERE list_contains(getvariable('touched_ids'), paper_id)) a
        USING (paper_id, keyphrase)
 LEFT JOIN new_keywords n USING (paper_id, keyphrase)
 GROUP BY b.keyphrase;
