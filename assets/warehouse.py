@@ -111,20 +111,18 @@ def warehouse_tables(
 
 
 def _partition_counts(con, key: str) -> dict[str, int]:
-    by_snapshot = {
-        "snapshots": "snapshot_id = $key",
-        "listings": "snapshot_id = $key",
-        "paper_keywords": "snapshot_id = $key",
-        "paper_links": "snapshot_id = $key",
-        "keyword_trends": "snapshot_id = $key",
-        "papers": "paper_id IN (SELECT paper_id FROM listings WHERE snapshot_id = $key)",
-        "keywords": "keyphrase IN (SELECT keyphrase FROM paper_keywords WHERE snapshot_id = $key)",
+    own_rows = "SELECT count(*) FROM {} WHERE snapshot_id = $key"
+    # every listed paper is in papers and every keyphrase of the snapshot in keywords, so those
+    # counts come from the snapshot's own rows rather than a scan of the whole table
+    partition = {
+        **{table: own_rows.format(table) for table in TABLES},
+        "papers": own_rows.format("listings"),
+        "keywords": "SELECT count(DISTINCT keyphrase) FROM paper_keywords WHERE snapshot_id = $key",
     }
     counts: dict[str, int] = {}
-    for table, where in by_snapshot.items():
+    for table in TABLES:
         row = con.execute(
-            f"SELECT (SELECT count(*) FROM {table} WHERE {where}), (SELECT count(*) FROM {table})",
-            {"key": key},
+            f"SELECT ({partition[table]}), (SELECT count(*) FROM {table})", {"key": key}
         ).fetchone()
         counts[table], counts[f"{table}_total"] = row
     return counts

@@ -63,6 +63,21 @@ def test_whole_graph_for_one_partition(home, instance, sample_bytes):
     materialization = result.asset_materializations_for_node("papers")[0]
     assert materialization.metadata["dagster/row_count"].value == 248
     assert "preview" in materialization.metadata
+    partition_rows = {
+        m.asset_key.path[-1]: m.metadata["dagster/partition_row_count"].value
+        for m in result.asset_materializations_for_node("warehouse_tables")
+    }
+    with warehouse.session(home, read_only=True) as con:
+        keyphrases = "SELECT keyphrase FROM paper_keywords WHERE snapshot_id = ?"
+        assert partition_rows["papers"] == 248
+        assert partition_rows["listings"] == 248
+        assert (
+            partition_rows["keywords"]
+            == con.execute(
+                f"SELECT count(*) FROM keywords WHERE keyphrase IN ({keyphrases})", [SNAPSHOT]
+            ).fetchone()[0]
+            > 100
+        )
 
 
 def test_identical_rerun_keeps_every_data_version(home, instance, sample_bytes):
