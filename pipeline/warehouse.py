@@ -424,7 +424,9 @@ def load_snapshot(
             "new_links": with_ids(links, mapping),
         }
         with transaction(con, inputs):
-            run_script(con, "load_snapshot.sql", {"snapshot_id": snapshot_id})
+            run_script(
+                con, "load_snapshot.sql", {"snapshot_id": snapshot_id, "id_list_max": ID_LIST_MAX}
+            )
             if con.execute("SELECT count(*) FROM replaced_keywords").fetchone()[0]:
                 run_script(con, "refresh_keyword_dates.sql", {})
             if con.execute("SELECT count(*) FROM orphans").fetchone()[0]:

@@ -19,6 +19,7 @@ from benchmarks.cluster import reachable
 from pipeline import locks, warehouse
 from pipeline.home import REPO_ROOT, Home
 from pipeline.lake import LakeLocation, lake_location
+from tests.conftest import listing, materialize_snapshot, sample_papers
 
 POSTGRES = "postgres:dbname=postgres host=127.0.0.1 user=postgres"
 
@@ -165,3 +166,20 @@ def test_concurrent_writer_sessions_lose_no_update(home: Home):
     assert [w.wait(timeout=120) for w in writers] == [0, 0]
     with warehouse.session(home, read_only=True) as con:
         assert con.execute("SELECT n FROM counter").fetchone() == (10,)
+
+
+def test_a_run_that_waits_for_the_writer_says_so_in_its_log(home: Home, instance, tmp_path):
+    """The Dagster instance manages the ``paperlake`` logger, so a step that waits for another
+    writer shows it in the run's log (the UI), with how long it waited."""
+    data = listing(sample_papers()[:40])
+    assert materialize_snapshot(instance, home, "day1", data).success
+    holder = _hold(lake_location(home), warehouse.WRITER_LOCK, tmp_path, 2.0)
+    result = materialize_snapshot(instance, home, "day2", listing(sample_papers()[20:60]))
+    assert result.success and holder.wait(timeout=30) == 0
+    messages = [
+        event.message
+        for event in instance.all_logs(result.run_id)
+        if event.message and "warehouse's writer lock" in event.message
+    ]
+    assert any(m.startswith("waiting for the warehouse's writer lock") for m in messages)
+    assert any(m.startswith("got the warehouse's writer lock after") for m in messages)

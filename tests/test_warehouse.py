@@ -183,9 +183,14 @@ def _term_stats_from_scratch(con) -> list[tuple[str, int]]:
     return sorted((term, n) for term, n in counts.iter_rows())
 
 
-def test_replacing_snapshots_keeps_corpus_statistics_exact(home, sample_bytes):
+@pytest.mark.parametrize("id_list_max", [warehouse.ID_LIST_MAX, 10], ids=["id list", "joins"])
+def test_replacing_snapshots_keeps_corpus_statistics_exact(
+    home, sample_bytes, monkeypatch, id_list_max
+):
     """Replacing a snapshot with a version that drops papers leaves keywords (counts, seen
-    dates, display form) and the related-paper term statistics as if it had never listed them."""
+    dates, display form) and the related-paper term statistics as if it had never listed them,
+    whether a load finds its touched rows by a constant id list or (more ids) by joins."""
+    monkeypatch.setattr(warehouse, "ID_LIST_MAX", id_list_max)
     lines = sample_bytes.split(b"\n")
     head = b"\n".join(lines[:40])  # chrome and the first papers
     with warehouse.session(home) as con:

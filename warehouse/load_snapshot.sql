@@ -2,7 +2,7 @@
 -- transaction (see pipeline.warehouse.load_snapshot), so readers see the old state or the new,
 -- never a mixture. Inputs, registered by the caller: new_snapshot (one row), new_papers (with
 -- title_key), new_keywords, new_links, all with paper ids already resolved against known papers.
--- Parameter: $snapshot_id.
+-- Parameters: $snapshot_id, $id_list_max (see touched_ids below).
 -- Work is proportional to the snapshot: every statement is keyed by this snapshot or its papers.
 
 CREATE OR REPLACE TEMP TABLE touched_papers AS
@@ -12,8 +12,13 @@ SELECT paper_id FROM listings WHERE snapshot_id = $snapshot_id;
 
 -- The touched ids as a constant for the statements below: a table filtered by
 -- list_contains(getvariable('touched_ids'), paper_id) decodes its other columns only where an
--- id occurs, where a join with touched_papers would decode every row of history.
-SET VARIABLE touched_ids = (SELECT coalesce(list(paper_id), []) FROM touched_papers);
+-- id occurs, where a join with touched_papers would decode every row of history. The filter
+-- costs ids x rows, so beyond $id_list_max ids the variable is NULL and the filter is dropped
+-- (coalesce(..., true)), leaving the joins to find the rows.
+SET VARIABLE touched_ids = (
+    SELECT CASE WHEN count(*) <= $id_list_max THEN coalesce(list(paper_id), []) END
+    FROM touched_papers
+);
 
 CREATE OR REPLACE TEMP TABLE touched_keywords AS
 SELECT DISTINCT paper_id, keyphrase FROM new_keywords
@@ -29,7 +34,7 @@ SELECT t.paper_id, t.keyphrase, count(k.paper_id) > 0 AS present
 FROM touched_keywords t
 LEFT JOIN (
     SELECT paper_id, keyphrase FROM paper_keywords
-    WHERE list_contains(getvariable('touched_ids'), paper_id)
+    WHERE coalesce(list_contains(getvariable('touched_ids'), paper_id), true)
 ) k USING (paper_id, keyphrase)
 GROUP BY ALL;
 
@@ -70,7 +75,8 @@ USING (
     CROSS JOIN new_snapshot o
     WHERE seen.n_snapshots > 0
 ) AS n
-ON p.paper_id = n.paper_id AND list_contains(getvariable('touched_ids'), p.paper_id)
+ON p.paper_id = n.paper_id
+   AND coalesce(list_contains(getvariable('touched_ids'), p.paper_id), true)
 WHEN MATCHED THEN UPDATE SET
     title = CASE WHEN n.listed AND n.observed_on >= p.last_seen THEN n.title ELSE p.title END,
     title_key = CASE WHEN n.listed AND n.observed_on >= p.last_seen
@@ -103,7 +109,7 @@ SELECT b.keyphrase,
        min(n.display) AS display
 FROM keywords_before b
 LEFT JOIN (SELECT DISTINCT paper_id, keyphrase FROM paper_keywords
-           WHERE list_contains(getvariable('touched_ids'), paper_id)) a
+           WHERE coalesce(list_contains(getvariable('touched_ids'), paper_id), true)) a
        USING (paper_id, keyphrase)
 LEFT JOIN new_keywords n USING (paper_id, keyphrase)
 GROUP BY b.keyphrase;
