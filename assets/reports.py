@@ -18,6 +18,8 @@ from pipeline.reports.publish import PublishedReport, publish_latest, publish_re
 
 WAREHOUSE_TABLES = [dg.AssetKey(["warehouse", t]) for t in [*TABLES, "related_papers"]]
 FEED_SIZE = 30
+# Renderings of a digest before giving up while its snapshot keeps being reloaded.
+RENDER_ATTEMPTS = 3
 # One sender checks and records each digest's mail, so a digest goes out once.
 MAIL_LOCK = "mail"
 # One writer at a time of the reports over all snapshots (the trend report, the feed).
@@ -49,20 +51,37 @@ def snapshot_report(
     Markdown is previewed here."""
     key = context.partition_key
     home = paperlake.paths
-    with warehouse.session(home, read_only=True) as con:
-        data = digest.load_digest(con, key)
-    rendered = digest.render_digest(data)
-    upstream = {"papers": paperlake.store.require("papers", key).version}
-    published = publish_report(
-        paperlake.store, home.shared.child(REPORTS), "snapshot_report", key, rendered, upstream
-    )
-    # A writer session: no other snapshot can become the latest between the check and the copy.
-    with warehouse.session(home) as con:
-        latest = con.execute("SELECT snapshot_id FROM latest_snapshot").fetchone()
-        if latest and latest[0] == key:
-            publish_latest(published)
-        warehouse.record_versions(
-            con, paperlake.store, [("snapshot_report_html", key), ("snapshot_report_md", key)]
+    # The digest is read and rendered without the writer lock (other runs keep loading), then
+    # published under it, unless the snapshot was reloaded meanwhile: then it is rendered again,
+    # so an older rendering never replaces a newer one.
+    for _ in range(RENDER_ATTEMPTS):
+        with warehouse.session(home, read_only=True) as con:
+            data = digest.load_digest(con, key)
+            loaded = _load_version(con, key)
+        rendered = digest.render_digest(data)
+        with warehouse.session(home) as con:
+            if _load_version(con, key) != loaded:
+                context.log.info(f"{key} was reloaded while its digest rendered: rendering again")
+                continue
+            published = publish_report(
+                paperlake.store,
+                home.shared.child(REPORTS),
+                "snapshot_report",
+                key,
+                rendered,
+                {"papers": paperlake.store.require("papers", key).version},
+            )
+            latest = con.execute("SELECT snapshot_id FROM latest_snapshot").fetchone()
+            if latest and latest[0] == key:
+                publish_latest(published)
+            warehouse.record_versions(
+                con, paperlake.store, [("snapshot_report_html", key), ("snapshot_report_md", key)]
+            )
+            break
+    else:
+        raise dg.Failure(
+            description=f"{key} was reloaded {RENDER_ATTEMPTS} times while its digest rendered; "
+            "materialize snapshot_report again once the loads are done"
         )
     return _report_result(
         published,
@@ -102,6 +121,7 @@ def digest_mail(
         return _mail_status("mail not configured (set PAPERLAKE_SMTP_HOST and PAPERLAKE_MAIL_TO)")
     with warehouse.exclusive(paperlake.paths, MAIL_LOCK):
         html = store.require("snapshot_report_html", key)
+        markdown = store.require("snapshot_report_md", key)
         papers = store.require("papers", key)
         sent = store.current("digest_mail", key)
         # A digest re-rendered for the same papers (a banner added, say) is not news: one mail each.
@@ -119,8 +139,8 @@ def digest_mail(
         message = delivery.digest_message(
             settings,
             subject,
-            html=store.read_bytes("snapshot_report_html", key).decode("utf-8"),
-            text=store.read_bytes("snapshot_report_md", key).decode("utf-8"),
+            html=store.storage.read(html.blob).decode("utf-8"),
+            text=store.storage.read(markdown.blob).decode("utf-8"),
         )
         context.log.info(f"sending {subject!r} via {settings.describe()['server']}")
         delivery.send(settings, message)
@@ -142,6 +162,12 @@ def digest_mail(
         return _mail_status(
             f"sent to {len(settings.recipients)} recipient(s)", record.path, settings.describe()
         )
+
+
+def _load_version(con, key: str) -> str | None:
+    """The version of the snapshot's current load (None before it is loaded)."""
+    row = con.execute("SELECT version FROM snapshots WHERE snapshot_id = ?", [key]).fetchone()
+    return row[0] if row else None
 
 
 def _report_result(

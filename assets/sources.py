@@ -12,6 +12,8 @@ from pipeline.ingest import RAW_ARTIFACT
 
 days = dg.DailyPartitionsDefinition(start_date="2023-01-01", end_offset=1)
 FRESHNESS_HOURS = float(os.environ.get("PAPERLAKE_FRESHNESS_HOURS", "36"))
+# Held while a day's sources are checked, fetched and recorded.
+FETCH_LOCK = "fetch"
 # Fetched and unchanged days are not fetched again by a backfill.
 DONE = ("new", "unchanged", "empty")
 
@@ -53,17 +55,21 @@ def source_listings(
         return dg.MaterializeResult(
             metadata={"status": f"no sources configured ({fetch.sources_file(home)})"}
         )
-    with warehouse.session(home) as con:
-        done = {
-            source
-            for (source,) in con.execute(
-                "SELECT DISTINCT source FROM fetches WHERE day = ? AND status IN ?",
-                [day, list(DONE)],
-            ).fetchall()
-        }
+    # One fetch of a day at a time; the warehouse's writer lock is held only to read and record
+    # what was fetched, never while a source answers.
+    with warehouse.exclusive(home, FETCH_LOCK):
+        with warehouse.session(home) as con:
+            done = {
+                source
+                for (source,) in con.execute(
+                    "SELECT DISTINCT source FROM fetches WHERE day = ? AND status IN ?",
+                    [day, list(DONE)],
+                ).fetchall()
+            }
         fetcher = fetch.Fetcher(home)
         results = [fetcher.fetch(s, day) for s in sources if s.name not in done]
-        warehouse.record_fetches(con, results)
+        with warehouse.session(home) as con:
+            warehouse.record_fetches(con, results)
     lines = [f"| {r.source} | {r.status} | {r.requests} | {r.message} |" for r in results]
     table = "| source | status | requests | what happened |\n|---|---|---|---|\n" + "\n".join(lines)
     skipped = sorted(done)

@@ -2,10 +2,11 @@
 
 The lock lives with the warehouse's catalog: beside an embedded SQLite catalog it is an ``flock``
 on a file (``catalog.sqlite.<name>.lock``), for a PostgreSQL catalog a session advisory lock in
-that database, so writers on several machines wait for each other too. Either is released by the
-operating system or the database when its holder dies: a killed run never leaves a lock behind.
-A lock is re-entrant within a thread and exclusive between threads and processes; a waiter is
-woken as soon as the holder lets go.
+that database, so writers on several machines wait for each other too (one lock per name per
+database: two warehouses sharing a database take turns). Either is released by the operating
+system or the database when its holder dies: a killed run never leaves a lock behind. A lock is
+re-entrant within a thread and exclusive between threads and processes; a waiter gets it as
+soon as the holder lets go (within 50 ms for PostgreSQL, which is polled).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from contextlib import AbstractContextManager, contextmanager
 from pipeline.lake import LakeLocation
 
 log = logging.getLogger("paperlake")
+# How often a waiter asks PostgreSQL for an advisory lock.
+ADVISORY_POLL_SECONDS = 0.05
 _LOCAL = threading.local()
 _THREAD_LOCKS: dict[tuple[str, str], threading.Lock] = {}
 _THREAD_LOCKS_GUARD = threading.Lock()
@@ -86,12 +89,13 @@ def _advisory_lock(dsn: str, name: str) -> Iterator[None]:
             cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
             return bool(cursor.fetchone()[0])
 
-        _acquire(
-            try_lock,
-            lambda: cursor.execute("SELECT pg_advisory_lock(%s)", [key]),
-            name,
-            "PostgreSQL catalog",
-        )
+        def wait() -> None:
+            # polled rather than a blocking pg_advisory_lock, which a signal stopping the run
+            # could not interrupt
+            while not try_lock():
+                time.sleep(ADVISORY_POLL_SECONDS)
+
+        _acquire(try_lock, wait, name, "PostgreSQL catalog")
         yield
     finally:
         connection.close()  # ending the session releases the lock

@@ -8,6 +8,7 @@ from assets.jobs import snapshot_job
 from assets.resources import PaperlakeResource
 from pipeline import warehouse
 from pipeline.definitions import defs
+from tests.conftest import listing, materialize_snapshot, sample_papers
 
 SNAPSHOT = "hf-trending-2026-11-26"
 
@@ -123,3 +124,35 @@ def test_a_bad_redrop_leaves_stored_snapshots_intact_and_others_keep_flowing(
     assert _materialize(instance, f"{later}.txt", key=later).success
     with warehouse.session(home, read_only=True) as con:
         assert con.execute("SELECT count(*) FROM snapshots").fetchone()[0] == 2
+
+
+def test_a_digest_whose_snapshot_is_reloaded_while_it_renders_is_rendered_again(
+    home, instance, monkeypatch
+):
+    """The digest renders without the writer lock; if its snapshot is reloaded meanwhile, the
+    older rendering is not published over the newer one: it renders again from the new load."""
+    from pipeline.reports import digest
+
+    first, second = sample_papers()[:30], sample_papers()[30:60]
+    assert materialize_snapshot(instance, home, SNAPSHOT, listing(first)).success
+    render, rendered = digest.render_digest, []
+
+    def reload_during_first_render(data):
+        rendered.append(data.papers[0].title)
+        if len(rendered) == 1:  # another run reloads the snapshot meanwhile
+            assert materialize_snapshot(instance, home, SNAPSHOT, listing(second)).success
+        return render(data)
+
+    monkeypatch.setattr(digest, "render_digest", reload_during_first_render)
+    result = dg.materialize(
+        [a for a in defs.assets if isinstance(a, dg.AssetsDefinition)],
+        instance=instance,
+        partition_key=SNAPSHOT,
+        resources={"paperlake": PaperlakeResource()},
+        selection=dg.AssetSelection.assets("snapshot_report"),
+    )
+    assert result.success
+    # the first rendering (old load), the other run's, and this run's again (new load)
+    assert rendered == [first[0][0], second[0][0], second[0][0]]
+    latest = (home.reports / "snapshot_report" / "latest.html").read_text()
+    assert second[0][0] in latest and first[0][0] not in latest
