@@ -66,9 +66,11 @@ def test_killed_runs_leave_nothing_partial_and_rerunning_converges(tmp_path, mon
     home = Home(tmp_path / "crashed")
     rng = random.Random(20261126)
     kill_points: list[str] = []
-    for _ in range(KILLS):
+    earliest, latest = 0.5, duration * 0.95
+    for i in range(KILLS):
         process = _start(home, dump)
-        time.sleep(rng.uniform(0.5, duration * 0.95))
+        # one kill in each twentieth of the run's timeline, so every part of it is hit
+        time.sleep(earliest + (i + rng.random()) * (latest - earliest) / KILLS)
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
