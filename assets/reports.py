@@ -56,8 +56,9 @@ def snapshot_report(
     # so an older rendering never replaces a newer one.
     for _ in range(RENDER_ATTEMPTS):
         with warehouse.session(home, read_only=True) as con:
-            data = digest.load_digest(con, key)
+            # the version first: a reload committed while the digest is read changes it
             loaded = _load_version(con, key)
+            data = digest.load_digest(con, key)
         rendered = digest.render_digest(data)
         with warehouse.session(home) as con:
             if _load_version(con, key) != loaded:
