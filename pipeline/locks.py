@@ -25,9 +25,10 @@ from pipeline.lake import LakeLocation
 log = logging.getLogger("paperlake")
 # How often a waiter asks PostgreSQL for an advisory lock.
 ADVISORY_POLL_SECONDS = 0.05
-_LOCAL = threading.local()
-_THREAD_LOCKS: dict[tuple[str, str], threading.Lock] = {}
+_THREAD_LOCKS: dict[tuple[str, str], threading.RLock] = {}
 _THREAD_LOCKS_GUARD = threading.Lock()
+# How deeply the thread that holds a key's thread lock has entered it (only that thread writes).
+_DEPTH: dict[tuple[str, str], int] = {}
 
 
 @contextmanager
@@ -35,25 +36,22 @@ def exclusive(location: LakeLocation, name: str) -> Iterator[None]:
     """Hold the warehouse's lock ``name`` while the block runs (waiting for it if another
     process or thread holds it)."""
     key = (location.metadata, name)
-    held: dict[tuple[str, str], int] = _LOCAL.__dict__.setdefault("held", {})
-    if held.get(key):
-        held[key] += 1
+    with _thread_lock(key):
+        depth = _DEPTH.get(key, 0)
+        _DEPTH[key] = depth + 1
         try:
-            yield
+            if depth:  # this thread holds it already
+                yield
+            else:
+                with _process_lock(location, name):
+                    yield
         finally:
-            held[key] -= 1
-        return
-    with _thread_lock(key), _process_lock(location, name):
-        held[key] = 1
-        try:
-            yield
-        finally:
-            held[key] = 0
+            _DEPTH[key] = depth
 
 
-def _thread_lock(key: tuple[str, str]) -> threading.Lock:
+def _thread_lock(key: tuple[str, str]) -> threading.RLock:
     with _THREAD_LOCKS_GUARD:
-        return _THREAD_LOCKS.setdefault(key, threading.Lock())
+        return _THREAD_LOCKS.setdefault(key, threading.RLock())
 
 
 def _process_lock(location: LakeLocation, name: str) -> AbstractContextManager[None]:

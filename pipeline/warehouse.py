@@ -106,8 +106,8 @@ def connect(
 ) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with the warehouse attached as ``lake`` and selected.
 
-    A writer connection creates the warehouse on first use and brings its schema up to date.
-    ``as_of`` (read-only) attaches the warehouse as it was at a warehouse version (a number from
+    A writer connection creates the warehouse on first use and brings its schema up to date; its
+    search segments are attached by ``session``, once it holds the writer lock. ``as_of`` (read-only) attaches the warehouse as it was at a warehouse version (a number from
     ``paperlake versions warehouse``) or a time (ISO 8601, e.g. ``2026-11-26 08:00+00``).
     """
     if as_of is not None and not read_only:
@@ -126,7 +126,8 @@ def connect(
     con = _DATABASES[key].cursor()
     try:
         con.execute(f"USE {CATALOG_ALIAS}")
-        search.attach(con, search.segment_files(home), extension_path(*FTS))
+        if read_only:
+            _attach_search(con, home)
     except BaseException:
         con.close()
         raise
@@ -174,7 +175,7 @@ def _open(
                 f"the warehouse in {location.describe()} has no tables yet; ingest a dump first "
                 "(`paperlake ingest FILE` or `paperlake demo`)"
             )
-        search.attach(con, search.segment_files(home), extension_path(*FTS))
+        _attach_search(con, home)
     except BaseException:
         con.close()
         raise
@@ -211,11 +212,15 @@ def session(
             yield con
             return
         with exclusive(home, WRITER_LOCK):
-            # the search segments another writer added or merged while this one waited
-            search.attach(con, search.segment_files(home), extension_path(*FTS))
+            # attached now, so the segments another writer added or merged meanwhile are included
+            _attach_search(con, home)
             yield con
     finally:
         con.close()
+
+
+def _attach_search(con: duckdb.DuckDBPyConnection, home: Home) -> None:
+    search.attach(con, search.segment_files(home), extension_path(*FTS))
 
 
 def exclusive(home: Home, name: str) -> AbstractContextManager[None]:
