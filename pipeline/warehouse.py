@@ -282,7 +282,8 @@ def _apply_schema(con: duckdb.DuckDBPyConnection) -> None:
 def _migrate(con: duckdb.DuckDBPyConnection) -> None:
     """Bring a warehouse written by earlier versions to the current layout, keeping its data:
     related papers used to be a table with a stored rank (now the related_papers view ranks the
-    related_edges table); papers had no abstract MD5; the term index had no term keys, indexed papers no top scores."""
+    related_edges table); papers had no abstract MD5; the term index had no term or paper keys,
+    indexed papers no top scores."""
     columns = {
         (table, column)
         for table, column in con.execute(
@@ -301,6 +302,10 @@ def _migrate(con: duckdb.DuckDBPyConnection) -> None:
         if (table, "term") in columns and (table, "term_key") not in columns:
             con.execute(f"ALTER TABLE {table} ADD COLUMN term_key UBIGINT")
             con.execute(f"UPDATE {table} SET term_key = md5_number_lower(term)")
+    for table in ("paper_terms", "indexed_papers"):
+        if (table, "paper_id") in columns and (table, "paper_key") not in columns:
+            con.execute(f"ALTER TABLE {table} ADD COLUMN paper_key UBIGINT")
+            con.execute(f"UPDATE {table} SET paper_key = md5_number_lower(paper_id)")
     if ("indexed_papers", "paper_id") in columns and (
         "indexed_papers",
         "top_scores",

@@ -94,7 +94,7 @@ def table_fingerprints(
 
 def related_index_problems(con: duckdb.DuckDBPyConnection) -> list[tuple]:
     """Indexed papers whose stored top scores are not their best stored edges' scores, and term
-    index rows without a term key."""
+    index rows without a term key or with a wrong paper key."""
     return con.execute(
         f"""
         SELECT 'top_scores', i.paper_id FROM indexed_papers i LEFT JOIN (
@@ -106,6 +106,12 @@ def related_index_problems(con: duckdb.DuckDBPyConnection) -> list[tuple]:
         SELECT 'term_key', term FROM paper_terms WHERE term_key IS NULL
         UNION ALL
         SELECT 'term_key', term FROM term_stats WHERE term_key IS NULL
+        UNION ALL
+        SELECT 'paper_key', paper_id FROM paper_terms
+        WHERE paper_key IS DISTINCT FROM md5_number_lower(paper_id)
+        UNION ALL
+        SELECT 'paper_key', paper_id FROM indexed_papers
+        WHERE paper_key IS DISTINCT FROM md5_number_lower(paper_id)
         ORDER BY ALL
         """
     ).fetchall()

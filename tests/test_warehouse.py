@@ -332,14 +332,18 @@ def test_the_latest_digest_lists_the_latest_snapshot_however_the_days_arrived(ho
             "ALTER TABLE term_stats DROP COLUMN term_key",
         ],
         ["ALTER TABLE indexed_papers DROP COLUMN top_scores"],
+        [
+            "ALTER TABLE paper_terms DROP COLUMN paper_key",
+            "ALTER TABLE indexed_papers DROP COLUMN paper_key",
+        ],
     ],
-    ids=["without term keys", "without top scores"],
+    ids=["without term keys", "without top scores", "without paper keys"],
 )
 def test_a_related_index_of_an_older_layout_is_brought_up_to_date(
     tmp_path, monkeypatch, older_layout
 ):
-    """Warehouses written before the term index had term keys, or before indexed papers kept
-    their lists' top scores, get them when opened, and the next snapshot is linked exactly as
+    """Warehouses written before the term index had term or paper keys, or before indexed papers
+    kept their lists' top scores, get them when opened, and the next snapshot is linked exactly as
     in a warehouse that always had them."""
     papers = sample_papers()
     days = [

@@ -2,21 +2,23 @@
 -- neighbours. Input: new_terms(paper_id, term, display, tf) for the snapshot's papers.
 -- Parameters: $snapshot_id, $terms_per_paper, $neighbours, $common_share, $max_postings.
 -- Work is proportional to the new papers and the posting lists of their (selective) terms.
--- Terms are joined by term_key, md5_number_lower(term): reading and hashing 64-bit integers
--- is several times faster than strings, and 64 bits leave collisions among millions of terms
--- improbable.
+-- Terms and papers are joined by 64-bit keys, md5_number_lower(term) and
+-- md5_number_lower(paper_id): the millions of candidate pairs a chunk of papers produces are
+-- hashed, grouped and ranked several times faster as integers than as strings, and 64 bits
+-- leave collisions among millions of keys improbable. Paper ids are looked up again only for
+-- the edges kept. Equal scores are ranked by key: an arbitrary order, but always the same.
 
 CREATE OR REPLACE TEMP TABLE chunk_terms AS
-SELECT *, md5_number_lower(term) AS term_key FROM new_terms;
+SELECT *, md5_number_lower(term) AS term_key, md5_number_lower(paper_id) AS paper_key FROM new_terms;
 
 CREATE OR REPLACE TEMP TABLE fresh AS
-SELECT DISTINCT paper_id FROM chunk_terms
-WHERE paper_id NOT IN (SELECT paper_id FROM indexed_papers);
+SELECT DISTINCT paper_id, paper_key FROM chunk_terms
+WHERE paper_key NOT IN (SELECT paper_key FROM indexed_papers);
 
 MERGE INTO term_stats AS t
 USING (
     SELECT term_key, min(term) AS term, count(*)::INTEGER AS n FROM chunk_terms
-    WHERE paper_id IN (SELECT paper_id FROM fresh) GROUP BY term_key
+    WHERE paper_key IN (SELECT paper_key FROM fresh) GROUP BY term_key
 ) AS f
 ON t.term_key = f.term_key
 WHEN MATCHED THEN UPDATE SET doc_freq = t.doc_freq + f.n
@@ -28,92 +30,101 @@ SELECT ((SELECT count(*) FROM indexed_papers) + (SELECT count(*) FROM fresh))::D
 -- TF-IDF weights of the fresh papers' terms; the strongest few per paper, L2-normalised.
 CREATE OR REPLACE TEMP TABLE fresh_vectors AS
 WITH weighted AS (
-    SELECT n.paper_id, n.term, n.term_key, n.display, s.doc_freq,
+    SELECT n.paper_id, n.paper_key, n.term, n.term_key, n.display, s.doc_freq,
            (1 + ln(n.tf)) * ln(1 + c.n_papers / s.doc_freq) AS w
     FROM chunk_terms n
-    JOIN fresh USING (paper_id)
+    JOIN fresh USING (paper_key)
     JOIN term_stats s USING (term_key)
     CROSS JOIN corpus c
-    QUALIFY row_number() OVER (PARTITION BY n.paper_id ORDER BY w DESC, n.term) <= $terms_per_paper
+    QUALIFY row_number() OVER (PARTITION BY n.paper_key ORDER BY w DESC, n.term) <= $terms_per_paper
 )
-SELECT paper_id, term, term_key, display, doc_freq,
-       w / sqrt(sum(w * w) OVER (PARTITION BY paper_id)) AS weight
+SELECT paper_id, paper_key, term, term_key, display, doc_freq,
+       w / sqrt(sum(w * w) OVER (PARTITION BY paper_key)) AS weight
 FROM weighted;
 
-INSERT INTO paper_terms (paper_id, term, display, weight, snapshot_id, term_key)
-SELECT paper_id, term, display, weight, $snapshot_id, term_key FROM fresh_vectors;
+INSERT INTO paper_terms (paper_id, term, display, weight, snapshot_id, term_key, paper_key)
+SELECT paper_id, term, display, weight, $snapshot_id, term_key, paper_key FROM fresh_vectors;
 
 -- Every indexed paper sharing a selective term with a fresh paper, and what the term adds to
 -- their cosine similarity. Terms in more than $common_share of all papers (or in more than
 -- $max_postings papers) are too common to link papers and are skipped: the join reads at most
 -- $max_postings postings per term. The postings are read once, for the scores and the evidence.
 CREATE OR REPLACE TEMP TABLE matches AS
-SELECT f.paper_id, o.paper_id AS related_id, f.term, f.display, f.weight * o.weight AS part
+SELECT f.paper_key, o.paper_key AS related_key, f.term_key, f.weight * o.weight AS part
 FROM fresh_vectors f
 CROSS JOIN corpus c
-JOIN paper_terms o ON o.term_key = f.term_key AND o.paper_id <> f.paper_id
+JOIN paper_terms o ON o.term_key = f.term_key AND o.paper_key <> f.paper_key
 WHERE f.doc_freq <= greatest(20, least($max_postings, $common_share * c.n_papers));
 
 CREATE OR REPLACE TEMP TABLE scores AS
-SELECT paper_id, related_id, round(sum(part), 6) AS score
+SELECT paper_key, related_key, round(sum(part), 6) AS score
 FROM matches
-GROUP BY paper_id, related_id;
+GROUP BY paper_key, related_key;
 
 -- The fresh papers' own neighbour lists.
 CREATE OR REPLACE TEMP TABLE fresh_lists AS
-SELECT paper_id, related_id, score,
-       row_number() OVER (PARTITION BY paper_id ORDER BY score DESC, related_id) AS rank
+SELECT paper_key, related_key, score,
+       row_number() OVER (PARTITION BY paper_key ORDER BY score DESC, related_key) AS rank
 FROM scores
 QUALIFY rank <= $neighbours;
 
 -- The fresh papers join the index with the scores of their lists.
-INSERT INTO indexed_papers (paper_id, snapshot_id, top_scores)
+INSERT INTO indexed_papers (paper_id, snapshot_id, top_scores, paper_key)
 SELECT f.paper_id, $snapshot_id,
-       coalesce(list(l.score ORDER BY l.score DESC) FILTER (WHERE l.score IS NOT NULL), [])
-FROM fresh f LEFT JOIN fresh_lists l USING (paper_id)
-GROUP BY f.paper_id;
+       coalesce(list(l.score ORDER BY l.score DESC) FILTER (WHERE l.score IS NOT NULL), []), f.paper_key
+FROM fresh f LEFT JOIN fresh_lists l USING (paper_key)
+GROUP BY f.paper_id, f.paper_key;
 
 -- Known papers whose lists a fresh paper now enters: it beats their current last neighbour, or
 -- their list is not full yet. Each indexed paper keeps the scores of its best stored edges
 -- (top_scores), so the lists of the (many) candidates are not read from related_edges.
 CREATE OR REPLACE TEMP TABLE entering AS
 WITH candidates AS (
-    SELECT related_id AS paper_id, paper_id AS related_id, score
-    FROM scores WHERE related_id NOT IN (SELECT paper_id FROM fresh)
+    SELECT related_key AS paper_key, paper_key AS related_key, score
+    FROM scores WHERE related_key NOT IN (SELECT paper_key FROM fresh)
 )
-SELECT c.* FROM candidates c JOIN indexed_papers i USING (paper_id)
+SELECT c.* FROM candidates c JOIN indexed_papers i USING (paper_key)
 WHERE len(i.top_scores) < $neighbours OR c.score > i.top_scores[$neighbours]
-QUALIFY row_number() OVER (PARTITION BY c.paper_id ORDER BY c.score DESC, c.related_id) <= $neighbours;
+QUALIFY row_number() OVER (PARTITION BY c.paper_key ORDER BY c.score DESC, c.related_key) <= $neighbours;
 
 UPDATE indexed_papers SET top_scores = u.top_scores
 FROM (
-    SELECT n.paper_id,
+    SELECT n.paper_key,
            list_reverse_sort(list_concat(any_value(i.top_scores), list(n.score)))[1:$neighbours]
                AS top_scores
-    FROM entering n JOIN indexed_papers i USING (paper_id)
-    GROUP BY n.paper_id
+    FROM entering n JOIN indexed_papers i USING (paper_key)
+    GROUP BY n.paper_key
 ) u
-WHERE indexed_papers.paper_id = u.paper_id;
+WHERE indexed_papers.paper_key = u.paper_key;
 
--- The evidence of each new edge: the shared terms that contribute most, for the edges kept only.
+-- The evidence of each new edge: the shared terms that contribute most, for the edges kept only
+-- (their display forms read from the fresh paper's vector).
 CREATE OR REPLACE TEMP TABLE evidence AS
 WITH edges AS (
-    SELECT paper_id AS fresh_id, related_id AS other_id FROM fresh_lists
+    SELECT paper_key AS fresh_key, related_key AS other_key FROM fresh_lists
     UNION
-    SELECT related_id, paper_id FROM entering
+    SELECT related_key, paper_key FROM entering
 )
-SELECT e.fresh_id, e.other_id,
-       list(m.display ORDER BY m.part DESC, m.term)[1:5] AS shared_terms
+SELECT e.fresh_key, e.other_key,
+       list(v.display ORDER BY m.part DESC, v.term)[1:5] AS shared_terms
 FROM edges e
-JOIN matches m ON m.paper_id = e.fresh_id AND m.related_id = e.other_id
-GROUP BY e.fresh_id, e.other_id;
+JOIN matches m ON m.paper_key = e.fresh_key AND m.related_key = e.other_key
+JOIN fresh_vectors v ON v.paper_key = m.paper_key AND v.term_key = m.term_key
+GROUP BY e.fresh_key, e.other_key;
+
+-- The ids of the papers at either end of a kept edge.
+CREATE OR REPLACE TEMP TABLE ids AS
+SELECT paper_key, paper_id FROM indexed_papers
+WHERE paper_key IN (SELECT other_key FROM evidence UNION ALL SELECT fresh_key FROM evidence);
 
 -- Edges are only added; the related_papers view keeps each paper's best $neighbours, so an
 -- edge a better one pushes out of a list stays stored (and returns if that one's paper goes).
 INSERT INTO related_edges
-SELECT l.paper_id, l.related_id, l.score, e.shared_terms, $snapshot_id
-FROM fresh_lists l JOIN evidence e ON e.fresh_id = l.paper_id AND e.other_id = l.related_id;
+SELECT p.paper_id, r.paper_id, l.score, e.shared_terms, $snapshot_id
+FROM fresh_lists l JOIN evidence e ON e.fresh_key = l.paper_key AND e.other_key = l.related_key
+JOIN ids p ON p.paper_key = l.paper_key JOIN ids r ON r.paper_key = l.related_key;
 
 INSERT INTO related_edges
-SELECT n.paper_id, n.related_id, n.score, e.shared_terms, $snapshot_id
-FROM entering n JOIN evidence e ON e.fresh_id = n.related_id AND e.other_id = n.paper_id;
+SELECT p.paper_id, r.paper_id, n.score, e.shared_terms, $snapshot_id
+FROM entering n JOIN evidence e ON e.fresh_key = n.related_key AND e.other_key = n.paper_key
+JOIN ids p ON p.paper_key = n.paper_key JOIN ids r ON r.paper_key = n.related_key;

@@ -109,7 +109,8 @@ CREATE TABLE IF NOT EXISTS paper_terms (
     display       VARCHAR NOT NULL,
     weight        DOUBLE NOT NULL,
     snapshot_id   VARCHAR NOT NULL,
-    term_key      UBIGINT NOT NULL   -- md5_number_lower(term), what joins use
+    term_key      UBIGINT NOT NULL,  -- md5_number_lower(term), what joins use
+    paper_key     UBIGINT NOT NULL   -- md5_number_lower(paper_id), likewise
 );
 CREATE TABLE IF NOT EXISTS term_stats (
     term          VARCHAR NOT NULL,
@@ -119,7 +120,8 @@ CREATE TABLE IF NOT EXISTS term_stats (
 CREATE TABLE IF NOT EXISTS indexed_papers (
     paper_id      VARCHAR NOT NULL,
     snapshot_id   VARCHAR NOT NULL,
-    top_scores    DOUBLE[] NOT NULL  -- its best stored edges' scores, best first (at most 10)
+    top_scores    DOUBLE[] NOT NULL, -- its best stored edges' scores, best first (at most 10)
+    paper_key     UBIGINT NOT NULL   -- md5_number_lower(paper_id), what joins use
 );
 
 -- Lineage of every stored artifact version (raw dumps, Parquet tables, reports): which content
