@@ -66,6 +66,39 @@ def test_paper_seen_on_two_days_is_one_paper(home, sample_bytes):
         assert _counts(con)["doc_freq"] == 2480
 
 
+def test_listing_changes_tell_new_returned_and_continuing_papers(home):
+    """Statuses follow the snapshots' date order, not their load order, and a query on one
+    snapshot sees exactly that snapshot's rows of the whole view."""
+    papers = sample_papers()
+    days = {  # loaded out of order: day2 arrives last
+        "day1": (date(2026, 11, 24), papers[0:40]),
+        "day3": (date(2026, 11, 26), papers[0:10] + papers[30:60]),
+        "day2": (date(2026, 11, 25), papers[20:50]),
+    }
+    with warehouse.session(home) as con:
+        for snapshot_id, (day, listed) in days.items():
+            _load(con, snapshot_id, listing(listed), day)
+        everything = con.execute("SELECT * FROM listing_changes ORDER BY ALL").fetchall()
+        day3 = con.execute(
+            "SELECT * FROM listing_changes WHERE snapshot_id = 'day3' ORDER BY ALL"
+        ).fetchall()
+    assert day3 == [row for row in everything if row[0] == "day3"]
+    statuses = {
+        (snapshot_id, status): sum(
+            1 for row in everything if row[0] == snapshot_id and row[4] == status
+        )
+        for snapshot_id in days
+        for status in ("new", "returned", "continuing")
+    }
+    assert statuses == {
+        ("day1", "new"): 40, ("day1", "returned"): 0, ("day1", "continuing"): 0,
+        ("day2", "new"): 10, ("day2", "returned"): 0, ("day2", "continuing"): 20,
+        ("day3", "new"): 10, ("day3", "returned"): 10, ("day3", "continuing"): 20,
+    }  # fmt: skip
+    # a continuing paper's previous rank is its rank the day before: papers[30] was 11th on day2
+    assert {row[2]: row[3] for row in day3 if row[4] == "continuing"}[11] == 11
+
+
 def test_readers_need_an_existing_warehouse(home):
     with pytest.raises(warehouse.WarehouseMissingError, match="ingest a dump first"):
         warehouse.connect(home, read_only=True)
@@ -365,3 +398,4 @@ def test_a_related_index_of_an_older_layout_is_brought_up_to_date(
             load_dump(con, "day2", *days[1])
             edges.append(con.execute("SELECT * FROM related_edges ORDER BY ALL").fetchall())
     assert edges[0] == edges[1] and len(edges[0]) > 100
+
