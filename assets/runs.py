@@ -205,6 +205,16 @@ def deliver_digest(snapshot: str) -> dg.ExecuteInProcessResult:
         return run_job(dagster_instance, "digest_job", snapshot)
 
 
+def compact_warehouse() -> tuple[list[tuple[str, int, int, float]], str | None]:
+    """Run ``compaction_job`` now: what it compacted per table, and why it failed (or None)."""
+    with instance() as dagster_instance:
+        reclaim_abandoned_runs(dagster_instance)
+        result = run_job(dagster_instance, "compaction_job")
+    if not result.success:
+        return [], _failure_reason(result)
+    return result.output_for_node("compact_warehouse"), None
+
+
 def _unreadable(path: Path) -> str | None:
     if not path.exists():
         return "no such file"

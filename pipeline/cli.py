@@ -194,6 +194,26 @@ def gc(keep: int | None, older_than: int | None, dry_run: bool) -> None:
 
 
 @main.command()
+def compact() -> None:
+    """Compact the warehouse's data files now (the weekly_compaction schedule does it every
+    week): deleted rows are dropped from the files and small files merged. Every warehouse
+    version stays readable. Loads wait while it runs."""
+    from assets.runs import compact_warehouse
+
+    try:
+        warehouse.connect(resolve_home(), read_only=True).close()
+    except warehouse.WarehouseMissingError as error:
+        raise click.ClickException(str(error)) from None
+    done, failure = compact_warehouse()
+    if failure is not None:
+        raise click.ClickException(f"compaction failed: {failure}")
+    for table, before, after, seconds in done:
+        click.echo(f"{table}: {before:,} data files -> {after:,} ({seconds:.1f} s)")
+    if not done:
+        click.echo("nothing to compact: every table is one file without deletes")
+
+
+@main.command()
 @click.option("--source", help="Only this source of sources.yaml.")
 @click.option(
     "--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="The day to fetch (default: today)."

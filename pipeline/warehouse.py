@@ -14,9 +14,9 @@ import importlib.util
 import json
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -42,6 +42,10 @@ FTS = ("duckdb_extension_fts", "fts")
 DUCKLAKE = ("duckdb_extension_ducklake", "ducklake")
 # Held by every writer session: one warehouse writer at a time.
 WRITER_LOCK = "writer"
+# The term index's tables: a large snapshot rewrites term_stats and indexed_papers in every
+# chunk, so they are compacted every COMPACT_EVERY chunks while it is indexed.
+TERM_INDEX = ("term_stats", "indexed_papers", "paper_terms")
+COMPACT_EVERY = 25
 _LOCKED = ("database is locked", "database is busy", "could not commit", "conflict")
 T = TypeVar("T")
 
@@ -506,7 +510,9 @@ def index_related(
 
     Papers are indexed ``chunk_papers`` at a time (in paper id order), one transaction each, as
     if they had arrived in snapshots of that size: memory stays bounded for a dump of any size,
-    and an interrupted run resumes where it stopped. ``progress(done, total)`` is called after
+    and an interrupted run resumes where it stopped. Every ``COMPACT_EVERY`` chunks the term
+    index is compacted, so later chunks do not read ever more files; after the last chunk the
+    term index and the edges are. ``progress(done, total)`` is called after
     each chunk with the snapshot's papers handled so far.
     """
     params = {
@@ -534,9 +540,78 @@ def index_related(
     for index, chunk in enumerate(chunks):
         fresh_total += with_retry(lambda index=index, chunk=chunk: attempt(index, chunk))
         done += len(chunk)
+        if len(chunks) > 1 and (index + 1) % COMPACT_EVERY == 0 and index + 1 < len(chunks):
+            compact(con, TERM_INDEX)
         if progress is not None:
             progress(done, len(paper_ids))
+    if len(chunks) > 1:
+        compact(con, (*TERM_INDEX, "related_edges"))
     return fresh_total
+
+
+@dataclass(frozen=True)
+class Compaction:
+    """One table's data files before and after ``compact``."""
+
+    table: str
+    files_before: int
+    files_after: int
+    seconds: float
+
+
+def compact(
+    con: duckdb.DuckDBPyConnection, tables: Iterable[str] | None = None
+) -> list[Compaction]:
+    """Rewrite the data files of ``tables`` (default: every warehouse table) that have deleted
+    rows without them, then merge small files into larger ones; returns what changed per table.
+
+    Every update leaves a delete file beside the data files it touched, and every insert a new
+    small file; a scan reads them all, so without compaction the daily load of a warehouse
+    gets slower with each day it has seen. Compaction keeps every warehouse version readable
+    (DuckLake's merged files still serve time travel and the change feed); the files it
+    replaces stay on disk for those versions. Tables with one file and no deletes are skipped.
+    """
+    done = []
+    for table in table_names(con) if tables is None else tables:
+        before, deletes = file_counts(con, table)
+        if before <= 1 and not deletes:
+            continue
+        start = time.perf_counter()
+        # two commits: the merge sees the files the rewrite made only once they are committed
+        if deletes:
+            with transaction(con):
+                con.execute(
+                    f"CALL ducklake_rewrite_data_files('{CATALOG_ALIAS}', ?, "
+                    "delete_threshold => 0.0)",
+                    [table],
+                )
+                commit_message(con, f"compacted {table}: deleted rows dropped")
+        if file_counts(con, table)[0] > 1:
+            with transaction(con):
+                con.execute(f"CALL ducklake_merge_adjacent_files('{CATALOG_ALIAS}', ?)", [table])
+                commit_message(con, f"compacted {table}: small files merged")
+        after, _ = file_counts(con, table)
+        done.append(Compaction(table, before, after, time.perf_counter() - start))
+    return done
+
+
+def table_names(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The warehouse's tables (not views, not a session's temporary tables)."""
+    return [
+        name
+        for (name,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = ? ORDER BY table_name",
+            [CATALOG_ALIAS],
+        ).fetchall()
+    ]
+
+
+def file_counts(con: duckdb.DuckDBPyConnection, table: str) -> tuple[int, int]:
+    """Data files of ``table``, and how many of them have deleted rows."""
+    return con.execute(
+        f"SELECT count(*), count(delete_file) FROM ducklake_list_files('{CATALOG_ALIAS}', ?)",
+        [table],
+    ).fetchone()
 
 
 def index_search(con: duckdb.DuckDBPyConnection, home: Home, snapshot_id: str) -> tuple[int, int]:

@@ -120,6 +120,22 @@ def test_two_homes_never_share_partitions_or_runs(ingested, tmp_path, monkeypatc
     assert json.loads(_run(first, "sql", "--format", "json", count).stdout) == [{"n": 248}]
 
 
+def test_compact_from_the_command_line(tmp_path, monkeypatch):
+    home, later = tmp_path / "home", tmp_path / "hf-trending-2026-11-27.txt"
+    later.write_bytes(b"\n".join(SAMPLE_DUMP.read_bytes().split(b"\n")[:10]))
+    assert _run(home, "ingest", str(SAMPLE_DUMP), str(later)).returncode == 0
+    count = "SELECT count(*) AS n FROM papers"
+    compacted = _run(home, "compact")
+    assert compacted.returncode == 0, compacted.stderr
+    assert "keyword_trends: 3 data files -> 1" in compacted.stdout
+    again = _run(home, "compact")
+    assert again.stdout.strip() == "nothing to compact: every table is one file without deletes"
+    assert json.loads(_run(home, "sql", "--format", "json", count).stdout) == [{"n": 248}]
+    assert ("compaction_job", "SUCCESS") in _instance_view(home, monkeypatch)[1]
+    missing = _run(tmp_path / "empty", "compact")
+    assert missing.returncode == 1 and "ingest a dump first" in missing.stderr
+
+
 def test_demo_ingests_the_sample_and_every_location_it_prints_exists(tmp_path):
     done = _run(tmp_path / "home", "demo")
     assert done.returncode == 0, done.stderr[-2000:]

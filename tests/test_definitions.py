@@ -103,6 +103,13 @@ def test_checks_sensors_schedule_and_jobs_are_defined():
     schedule = defs.resolve_schedule_def("daily_digest")
     assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
     assert schedule.cron_schedule == "0 7 * * *"
-    assert {s.name for s in defs.schedules} == {"daily_digest", "daily_fetch", "hourly_freshness"}
-    for job in ("snapshot_job", "digest_job", "trends_job", "fetch_job", "freshness_job"):
+    assert {s.name for s in defs.schedules} == {
+        "daily_digest",
+        "daily_fetch",
+        "hourly_freshness",
+        "weekly_compaction",
+    }
+    assert defs.resolve_schedule_def("weekly_compaction").cron_schedule == "0 3 * * 0"
+    jobs = ("snapshot_job", "digest_job", "trends_job", "fetch_job", "freshness_job")
+    for job in (*jobs, "compaction_job"):
         assert defs.resolve_job_def(job) is not None

@@ -193,6 +193,32 @@ def test_a_large_snapshot_is_indexed_in_chunks_with_progress(home, sample_bytes,
     ]
 
 
+def test_a_large_snapshot_compacts_its_term_index_as_it_goes(tmp_path, sample_bytes, monkeypatch):
+    """Compacting the term index every two chunks (and, with the edges, after the last) changes
+    no edge, and leaves each of those tables one file without deleted rows."""
+    edges, files, compactions = [], [], []
+    for every in (2, 1000):
+        monkeypatch.setattr(warehouse, "COMPACT_EVERY", every)
+        home = Home(tmp_path / f"every-{every}")
+        with warehouse.session(home) as con:
+            load_dump(con, "day1", sample_bytes, date(2026, 11, 26), link_related=False)
+            warehouse.index_related(con, "day1", chunk_papers=30)
+            edges.append(con.execute("SELECT * FROM related_edges ORDER BY ALL").fetchall())
+            files.append(
+                {t: warehouse.file_counts(con, t) for t in (*warehouse.TERM_INDEX, "related_edges")}
+            )
+            compactions.append(
+                con.execute(
+                    "SELECT count(*) FROM lake.snapshots() "
+                    "WHERE commit_message = 'compacted term_stats: small files merged'"
+                ).fetchone()[0]
+            )
+    assert edges[0] == edges[1] and len(edges[0]) > 1000
+    assert files == [{t: (1, 0) for t in (*warehouse.TERM_INDEX, "related_edges")}] * 2
+    # nine chunks: after the 2nd, 4th, 6th, 8th and the last; or after the last only
+    assert compactions == [5, 1]
+
+
 def test_an_interrupted_indexing_resumes_where_it_stopped(home, sample_bytes):
     def stop_after_two_chunks(done: int, total: int) -> None:
         if done == 100:
