@@ -454,9 +454,10 @@ class History:
     reused: bool
 
 
-def _prepare_history(papers: int, reuse: bool) -> History:
-    """Copy a pristine ``papers``-paper history home (``history-N.base``, never modified) to
-    ``_history_home(papers)``, building the pristine one first unless ``reuse`` finds it."""
+def _prepare_history(papers: int, reuse: bool, daily: list[Path]) -> History:
+    """Copy a pristine history home (``history-N.base``: one ``papers``-paper snapshot, then the
+    snapshots ``daily``; never modified once complete) to ``_history_home(papers)``, building
+    the pristine one first unless ``reuse`` finds it."""
     import shutil
 
     base = _history_home(papers).with_suffix(".base")
@@ -467,6 +468,15 @@ def _prepare_history(papers: int, reuse: bool) -> History:
         seconds = _build_history(base, papers)
         marker.write_text(json.dumps({"seconds": seconds, "commit": _commit()}))
     built = json.loads(marker.read_text())
+    names = [day.name for day in daily]
+    if built.get("daily") != names:
+        if built.get("daily"):
+            raise SystemExit(f"{base} ends with other daily snapshots: build it again")
+        print(f"adding {len(daily)} daily snapshots to {base}", flush=True)
+        with _paperlake_home(base) as home:
+            _ingest(daily, home)
+        built |= {"daily": names}
+        marker.write_text(json.dumps(built))
     root = _history_home(papers)
     shutil.rmtree(root, ignore_errors=True)
     shutil.copytree(base, root, symlinks=True)
@@ -500,10 +510,24 @@ def _build_history(root: Path, papers: int) -> float:
         return _ingest([named], home)
 
 
-def _daily_dumps(folder: Path, days: int) -> list[Path]:
+def _daily_dumps(folder: Path, days: int) -> tuple[list[Path], list[Path]]:
+    """The daily 250-paper dumps the history ends with, and ``days`` more after them. The
+    history ends with as many daily snapshots as the longest window of earlier snapshots a day
+    reads (trend statistics, digest, trend report), so the measured days see a warehouse fed
+    every day, not the first days after one large snapshot."""
     from benchmarks.corpus import write_series
+    from pipeline.reports import digest, trends
+    from pipeline.warehouse import TREND_PARAMETERS
 
-    return write_series(folder, days, 250, seed=5, start=date(2026, 2, 1))
+    windows = [
+        int(TREND_PARAMETERS["window"]),
+        digest.HISTORY,
+        trends.HISTORY,
+        trends.RECENT + trends.BASELINE,
+    ]
+    lead = max(windows)
+    series = write_series(folder, lead + days, 250, seed=5, start=date(2026, 1, 2))
+    return series[:lead], series[lead:]
 
 
 def bench_incremental(args: argparse.Namespace) -> list[Result]:
@@ -513,7 +537,7 @@ def bench_incremental(args: argparse.Namespace) -> list[Result]:
     it) and left in ``benchmarks/out/homes`` for the queries benchmark."""
     empty, big = [], []
     with tempfile.TemporaryDirectory() as tmp:
-        days = _daily_dumps(Path(tmp) / "days", args.repeat)
+        lead, days = _daily_dumps(Path(tmp) / "days", args.repeat)
         for i, day in enumerate(days):
             with _paperlake_home(Path(tmp) / f"empty-{i}") as home:
                 empty.append(_ingest([day], home))
@@ -521,7 +545,7 @@ def bench_incremental(args: argparse.Namespace) -> list[Result]:
             noop, _ = _noop_run_seconds(args.repeat)
         root = _history_home(args.history_papers)
         (root / ".complete").unlink(missing_ok=True)
-        history = _prepare_history(args.history_papers, args.reuse_history)
+        history = _prepare_history(args.history_papers, args.reuse_history, lead)
         with _paperlake_home(root) as home:
             for day in days:
                 big.append(_ingest([day], home))
@@ -540,9 +564,10 @@ def bench_incremental(args: argparse.Namespace) -> list[Result]:
             f"250-paper snapshot, warehouse with {args.history_papers:,} papers",
             statistics.median(big),
             "s",
-            note=f"runs {_fmt(big)} s, consecutive days; building the history (one "
-            f"{args.history_papers:,}-paper snapshot) took {history.seconds:,.0f} s "
-            f"at {history.commit}" + (" (reused)" if history.reused else ""),
+            note=f"runs {_fmt(big)} s, consecutive days; the history is one "
+            f"{args.history_papers:,}-paper snapshot (loaded in {history.seconds:,.0f} s "
+            f"at {history.commit}" + (", reused" if history.reused else "") + ") and "
+            f"{len(lead)} daily snapshots",
         ),
         Result(
             "incremental",

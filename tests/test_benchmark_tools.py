@@ -18,3 +18,14 @@ def test_peak_memory_counts_a_child_process_started_inside_the_block():
         child.wait(timeout=30)
         time.sleep(0.1)
     assert memory.peak >= CHILD_BYTES  # this process alone holds far less
+
+
+def test_the_history_ends_with_daily_snapshots_covering_every_window_a_day_reads(tmp_path):
+    from benchmarks.run import _daily_dumps
+    from pipeline.reports import trends
+
+    lead, days = _daily_dumps(tmp_path, 3)
+    assert len(lead) == trends.RECENT + trends.BASELINE and len(days) == 3
+    names = [path.name for path in lead + days]
+    # none replaces the large snapshot the history starts with
+    assert len(set(names)) == len(names) and "hf-trending-2026-01-01.txt" not in names
