@@ -299,6 +299,9 @@ def _migrate(con: duckdb.DuckDBPyConnection) -> None:
     if ("related_papers", "rank") in columns:
         con.execute("ALTER TABLE related_papers RENAME TO related_edges")
         con.execute("ALTER TABLE related_edges DROP COLUMN rank")
+        columns |= {
+            ("related_edges", column) for table, column in columns if table == "related_papers"
+        }
     if ("papers", "paper_id") in columns and ("papers", "abstract_md5") not in columns:
         con.execute("ALTER TABLE papers ADD COLUMN abstract_md5 UBIGINT")
         con.execute("UPDATE papers SET abstract_md5 = md5_number_lower(abstract)")
@@ -306,7 +309,7 @@ def _migrate(con: duckdb.DuckDBPyConnection) -> None:
         if (table, "term") in columns and (table, "term_key") not in columns:
             con.execute(f"ALTER TABLE {table} ADD COLUMN term_key UBIGINT")
             con.execute(f"UPDATE {table} SET term_key = md5_number_lower(term)")
-    for table in ("paper_terms", "indexed_papers"):
+    for table in ("paper_terms", "indexed_papers", "related_edges"):
         if (table, "paper_id") in columns and (table, "paper_key") not in columns:
             con.execute(f"ALTER TABLE {table} ADD COLUMN paper_key UBIGINT")
             con.execute(f"UPDATE {table} SET paper_key = md5_number_lower(paper_id)")

@@ -112,6 +112,9 @@ def related_index_problems(con: duckdb.DuckDBPyConnection) -> list[tuple]:
         UNION ALL
         SELECT 'paper_key', paper_id FROM indexed_papers
         WHERE paper_key IS DISTINCT FROM md5_number_lower(paper_id)
+        UNION ALL
+        SELECT 'paper_key', paper_id FROM related_edges
+        WHERE paper_key IS DISTINCT FROM md5_number_lower(paper_id)
         ORDER BY ALL
         """
     ).fetchall()

@@ -84,6 +84,23 @@ def test_related_papers_expand_in_html(series_home):
     assert "<details>" in rendered.html and "Related papers (3)" in rendered.html
 
 
+def test_each_digest_paper_shows_its_three_nearest_neighbours(series_home):
+    data, _ = _digest(series_home, "day3")
+    with warehouse.session(series_home, read_only=True) as con:
+        expected = {
+            paper_id: related
+            for paper_id, related in con.execute(
+                "SELECT r.paper_id, list((q.title, r.score, r.shared_terms) ORDER BY r.rank) "
+                "FROM related_papers r JOIN papers q ON q.paper_id = r.related_id "
+                "WHERE r.rank <= 3 GROUP BY r.paper_id"
+            ).fetchall()
+        }
+    assert len(data.papers) == digest.TOP_N
+    for paper in data.papers:
+        shown = [(r.title, r.score, r.shared) for r in paper.related]
+        assert shown == [tuple(row) for row in expected[paper.paper_id]]
+
+
 def test_a_snapshot_without_new_papers_says_so(series_home):
     data, rendered = _digest(series_home, "day4")
     assert data.nothing_new

@@ -255,12 +255,14 @@ def test_a_warehouse_with_the_old_related_papers_table_is_migrated(home, sample_
         con.execute("DROP VIEW related_papers")
         con.execute("ALTER TABLE related_edges RENAME TO related_papers")
         con.execute("ALTER TABLE related_papers ADD COLUMN rank SMALLINT DEFAULT 1")
+        con.execute("ALTER TABLE related_papers DROP COLUMN paper_key")
         con.execute("UPDATE schema_info SET fingerprint = 'an earlier schema'")
     monkeypatch.setattr(warehouse, "_DATABASES", {})  # the next process to open it
     with warehouse.session(home) as con:
         assert con.execute("SELECT * FROM related_papers ORDER BY ALL").fetchall() == lists
         columns = [c[0] for c in con.execute("DESCRIBE related_edges").fetchall()]
-        assert "rank" not in columns
+        assert "rank" not in columns and "paper_key" in columns
+        assert related_index_problems(con) == []
         load_dump(con, "day2", sample_bytes, date(2026, 11, 27))
 
 
@@ -368,6 +370,7 @@ def test_the_latest_digest_lists_the_latest_snapshot_however_the_days_arrived(ho
         [
             "ALTER TABLE paper_terms DROP COLUMN paper_key",
             "ALTER TABLE indexed_papers DROP COLUMN paper_key",
+            "ALTER TABLE related_edges DROP COLUMN paper_key",
         ],
     ],
     ids=["without term keys", "without top scores", "without paper keys"],

@@ -119,12 +119,12 @@ WHERE paper_key IN (SELECT other_key FROM evidence UNION ALL SELECT fresh_key FR
 
 -- Edges are only added; the related_papers view keeps each paper's best $neighbours, so an
 -- edge a better one pushes out of a list stays stored (and returns if that one's paper goes).
-INSERT INTO related_edges
-SELECT p.paper_id, r.paper_id, l.score, e.shared_terms, $snapshot_id
+INSERT INTO related_edges (paper_id, related_id, score, shared_terms, snapshot_id, paper_key)
+SELECT p.paper_id, r.paper_id, l.score, e.shared_terms, $snapshot_id, l.paper_key
 FROM fresh_lists l JOIN evidence e ON e.fresh_key = l.paper_key AND e.other_key = l.related_key
 JOIN ids p ON p.paper_key = l.paper_key JOIN ids r ON r.paper_key = l.related_key;
 
-INSERT INTO related_edges
-SELECT p.paper_id, r.paper_id, n.score, e.shared_terms, $snapshot_id
+INSERT INTO related_edges (paper_id, related_id, score, shared_terms, snapshot_id, paper_key)
+SELECT p.paper_id, r.paper_id, n.score, e.shared_terms, $snapshot_id, n.paper_key
 FROM entering n JOIN evidence e ON e.fresh_key = n.related_key AND e.other_key = n.paper_key
 JOIN ids p ON p.paper_key = n.paper_key JOIN ids r ON r.paper_key = n.related_key;

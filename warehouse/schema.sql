@@ -98,7 +98,8 @@ CREATE TABLE IF NOT EXISTS related_edges (
     related_id    VARCHAR NOT NULL,
     score         DOUBLE NOT NULL,
     shared_terms  VARCHAR[] NOT NULL,
-    snapshot_id   VARCHAR NOT NULL   -- the snapshot whose load computed this edge
+    snapshot_id   VARCHAR NOT NULL,  -- the snapshot whose load computed this edge
+    paper_key     UBIGINT NOT NULL   -- md5_number_lower(paper_id), what lookups by paper use
 );
 
 -- The term index behind related_edges: each indexed paper's strongest terms (L2-normalised
