@@ -276,18 +276,21 @@ def _apply_schema(con: duckdb.DuckDBPyConnection) -> None:
     if current and current[0] == fingerprint:
         return
     with transaction(con):
-        _migrate(con)
+        rewritten = _migrate(con)
         for statement in sql_statements("schema.sql") + sql_statements("views.sql"):
             con.execute(statement)
         con.execute("DELETE FROM schema_info")
         con.execute("INSERT INTO schema_info VALUES (?)", [fingerprint])
+    # a migration rewrites every row of a table it adds a column to, leaving a delete file
+    compact(con, sorted(rewritten))
 
 
-def _migrate(con: duckdb.DuckDBPyConnection) -> None:
+def _migrate(con: duckdb.DuckDBPyConnection) -> set[str]:
     """Bring a warehouse written by earlier versions to the current layout, keeping its data:
     related papers used to be a table with a stored rank (now the related_papers view ranks the
     related_edges table); papers had no abstract MD5; the term index had no term or paper keys,
-    indexed papers no top scores."""
+    indexed papers no top scores. Returns the tables whose rows were rewritten."""
+    rewritten: set[str] = set()
     columns = {
         (table, column)
         for table, column in con.execute(
@@ -305,14 +308,17 @@ def _migrate(con: duckdb.DuckDBPyConnection) -> None:
     if ("papers", "paper_id") in columns and ("papers", "abstract_md5") not in columns:
         con.execute("ALTER TABLE papers ADD COLUMN abstract_md5 UBIGINT")
         con.execute("UPDATE papers SET abstract_md5 = md5_number_lower(abstract)")
+        rewritten.add("papers")
     for table in ("paper_terms", "term_stats"):
         if (table, "term") in columns and (table, "term_key") not in columns:
             con.execute(f"ALTER TABLE {table} ADD COLUMN term_key UBIGINT")
             con.execute(f"UPDATE {table} SET term_key = md5_number_lower(term)")
+            rewritten.add(table)
     for table in ("paper_terms", "indexed_papers", "related_edges"):
         if (table, "paper_id") in columns and (table, "paper_key") not in columns:
             con.execute(f"ALTER TABLE {table} ADD COLUMN paper_key UBIGINT")
             con.execute(f"UPDATE {table} SET paper_key = md5_number_lower(paper_id)")
+            rewritten.add(table)
     if ("indexed_papers", "paper_id") in columns and (
         "indexed_papers",
         "top_scores",
@@ -330,6 +336,8 @@ def _migrate(con: duckdb.DuckDBPyConnection) -> None:
             """,
             {"neighbours": related.NEIGHBOURS},
         )
+        rewritten.add("indexed_papers")
+    return rewritten
 
 
 def commit_message(
