@@ -10,11 +10,13 @@ SELECT paper_id FROM new_papers
 UNION
 SELECT paper_id FROM listings WHERE snapshot_id = $snapshot_id;
 
--- The touched ids as a constant for the statements below: a table filtered by
+-- The touched ids as a constant for the papers MERGE below: a table filtered by
 -- list_contains(getvariable('touched_ids'), paper_id) decodes its other columns only where an
 -- id occurs, where a join with touched_papers would decode every row of history. The filter
 -- costs ids x rows, so beyond $id_list_max ids the variable is NULL and the filter is dropped
--- (coalesce(..., true)), leaving the joins to find the rows.
+-- (coalesce(..., true)), leaving the joins to find the rows. Narrow tables (paper_keywords:
+-- two short columns) are cheaper to semi-join with touched_papers (172 -> 113 ms at 300,000
+-- papers).
 SET VARIABLE touched_ids = (
     SELECT CASE WHEN count(*) <= $id_list_max THEN coalesce(list(paper_id), []) END
     FROM touched_papers
@@ -34,7 +36,7 @@ SELECT t.paper_id, t.keyphrase, count(k.paper_id) > 0 AS present
 FROM touched_keywords t
 LEFT JOIN (
     SELECT paper_id, keyphrase FROM paper_keywords
-    WHERE coalesce(list_contains(getvariable('touched_ids'), paper_id), true)
+    WHERE paper_id IN (SELECT paper_id FROM touched_papers)
 ) k USING (paper_id, keyphrase)
 GROUP BY ALL;
 
@@ -109,7 +111,7 @@ SELECT b.keyphrase,
        min(n.display) AS display
 FROM keywords_before b
 LEFT JOIN (SELECT DISTINCT paper_id, keyphrase FROM paper_keywords
-           WHERE coalesce(list_contains(getvariable('touched_ids'), paper_id), true)) a
+           WHERE paper_id IN (SELECT paper_id FROM touched_papers)) a
        USING (paper_id, keyphrase)
 LEFT JOIN new_keywords n USING (paper_id, keyphrase)
 GROUP BY b.keyphrase;
