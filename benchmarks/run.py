@@ -412,9 +412,12 @@ def _paperlake_home(root: Path) -> Iterator[Home]:
 
 
 def _ingest(paths: list[Path], home: Home) -> float:
-    """``paperlake ingest PATHS`` in this process; returns the wall time, failing loudly."""
+    """``paperlake ingest PATHS`` in this process, opening the warehouse afresh as a new
+    ``paperlake`` process does; returns the wall time, failing loudly."""
     from assets.runs import ingest_files
+    from pipeline.warehouse import close_databases
 
+    close_databases()
     start = time.perf_counter()
     outcomes = ingest_files(paths, home)
     seconds = time.perf_counter() - start
@@ -452,6 +455,8 @@ class History:
     seconds: float
     commit: str
     reused: bool
+    # opening the copy, which brings a base built by earlier code to the current layout
+    upgrade_seconds: float
 
 
 def _prepare_history(papers: int, reuse: bool, daily: list[Path]) -> History:
@@ -459,6 +464,8 @@ def _prepare_history(papers: int, reuse: bool, daily: list[Path]) -> History:
     snapshots ``daily``; never modified once complete) to ``_history_home(papers)``, building
     the pristine one first unless ``reuse`` finds it."""
     import shutil
+
+    from pipeline import warehouse
 
     base = _history_home(papers).with_suffix(".base")
     marker = base / ".complete"
@@ -480,7 +487,11 @@ def _prepare_history(papers: int, reuse: bool, daily: list[Path]) -> History:
     root = _history_home(papers)
     shutil.rmtree(root, ignore_errors=True)
     shutil.copytree(base, root, symlinks=True)
-    return History(built["seconds"], built["commit"], reused)
+    # a base built by earlier code is brought to the current layout now, not in a measured day
+    start = time.perf_counter()
+    with _paperlake_home(root) as home, warehouse.session(home):
+        pass
+    return History(built["seconds"], built["commit"], reused, time.perf_counter() - start)
 
 
 def _commit() -> str:
@@ -557,7 +568,8 @@ def bench_incremental(args: argparse.Namespace) -> list[Result]:
             "250-paper snapshot, empty warehouse",
             statistics.median(empty),
             "s",
-            note=f"runs {_fmt(empty)} s (snapshot_job + trends_job, two Dagster runs)",
+            note=f"runs {_fmt(empty)} s (snapshot_job + trends_job, two Dagster runs; every "
+            "day, here and below, opens the warehouse afresh like a new paperlake process)",
         ),
         Result(
             "incremental",
@@ -567,7 +579,7 @@ def bench_incremental(args: argparse.Namespace) -> list[Result]:
             note=f"runs {_fmt(big)} s, consecutive days; the history is one "
             f"{args.history_papers:,}-paper snapshot (loaded in {history.seconds:,.0f} s "
             f"at {history.commit}" + (", reused" if history.reused else "") + ") and "
-            f"{len(lead)} daily snapshots",
+            f"{len(lead)} daily snapshots; opening it took {history.upgrade_seconds:.1f} s",
         ),
         Result(
             "incremental",

@@ -105,6 +105,13 @@ def with_retry(action: Callable[[], T], attempts: int = 8, first_delay: float = 
 _DATABASES: dict[tuple[Path, bool], duckdb.DuckDBPyConnection] = {}
 
 
+def close_databases() -> None:
+    """Close the databases this process keeps open; the next connection opens its database
+    (and attaches the warehouse) again, as a new process would."""
+    while _DATABASES:
+        _DATABASES.popitem()[1].close()
+
+
 def connect(
     home: Home, *, read_only: bool = False, as_of: str | None = None
 ) -> duckdb.DuckDBPyConnection:
