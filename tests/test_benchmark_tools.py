@@ -29,3 +29,25 @@ def test_the_history_ends_with_daily_snapshots_covering_every_window_a_day_reads
     names = [path.name for path in lead + days]
     # none replaces the large snapshot the history starts with
     assert len(set(names)) == len(names) and "hf-trending-2026-01-01.txt" not in names
+
+
+def test_the_benchmark_compacts_before_a_sundays_dump_as_the_schedule_does(home):
+    from datetime import date
+
+    from benchmarks.run import _compact_on_sundays
+    from pipeline import warehouse
+    from tests.conftest import listing, load_dump, sample_papers
+
+    papers = sample_papers()
+    saturday, sunday = (
+        home.root / "hf-trending-2026-02-07.txt",
+        home.root / "hf-trending-2026-02-08.txt",
+    )
+    assert _compact_on_sundays(sunday, home) is None  # no warehouse yet
+    with warehouse.session(home) as con:
+        load_dump(con, "day1", listing(papers[:100]), date(2026, 2, 6))
+        load_dump(con, "day2", listing(papers[50:150]), date(2026, 2, 7))
+    assert _compact_on_sundays(saturday, home) is None
+    assert _compact_on_sundays(sunday, home) > 0
+    with warehouse.session(home, read_only=True) as con:
+        assert warehouse.file_counts(con, "listings") == (1, 0)
