@@ -102,4 +102,5 @@ def test_ui_serves_assets_sensor_and_schedule(webserver):
         ("daily_digest", "0 7 * * *", "RUNNING"),
         ("daily_fetch", "0 6 * * *", "RUNNING"),
         ("hourly_freshness", "0 * * * *", "RUNNING"),
+        ("weekly_compaction", "0 3 * * 0", "RUNNING"),
     }
