@@ -11,21 +11,19 @@ from pipeline import warehouse
 COMPACTION_CRON = os.environ.get("PAPERLAKE_COMPACTION_CRON", "0 3 * * 0")
 
 
-@dg.op(out=dg.Out(list, description="(table, files before, files after, seconds) per table"))
-def compact_warehouse(context: dg.OpExecutionContext, paperlake: PaperlakeResource) -> list:
+@dg.op(out=dg.Out(list, description="what was compacted, table by table"))
+def compact_warehouse(
+    context: dg.OpExecutionContext, paperlake: PaperlakeResource
+) -> list[warehouse.Compaction]:
     """Rewrite the warehouse's data files without their deleted rows and merge small files,
     table by table, holding the writer lock (loads wait meanwhile). Every warehouse version
     stays readable."""
-    done = []
     with warehouse.session(paperlake.paths) as con:
-        for step in warehouse.compact(con):
-            context.log.info(
-                f"{step.table}: {step.files_before:,} data files -> {step.files_after:,} "
-                f"in {step.seconds:.1f} s"
-            )
-            done.append((step.table, step.files_before, step.files_after, step.seconds))
+        done = warehouse.compact(con)
+    for step in done:
+        context.log.info(step.describe())
     if not done:
-        context.log.info("nothing to compact: every table is one file without deletes")
+        context.log.info(warehouse.NOTHING_TO_COMPACT)
     return done
 
 

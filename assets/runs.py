@@ -205,8 +205,9 @@ def deliver_digest(snapshot: str) -> dg.ExecuteInProcessResult:
         return run_job(dagster_instance, "digest_job", snapshot)
 
 
-def compact_warehouse() -> tuple[list[tuple[str, int, int, float]], str | None]:
-    """Run ``compaction_job`` now: what it compacted per table, and why it failed (or None)."""
+def compact_warehouse() -> tuple[list, str | None]:
+    """Run ``compaction_job`` now: what it compacted per table (``warehouse.Compaction``), and
+    why it failed (or None)."""
     with instance() as dagster_instance:
         reclaim_abandoned_runs(dagster_instance)
         result = run_job(dagster_instance, "compaction_job")

@@ -207,10 +207,10 @@ def compact() -> None:
     done, failure = compact_warehouse()
     if failure is not None:
         raise click.ClickException(f"compaction failed: {failure}")
-    for table, before, after, seconds in done:
-        click.echo(f"{table}: {before:,} data files -> {after:,} ({seconds:.1f} s)")
+    for step in done:
+        click.echo(step.describe())
     if not done:
-        click.echo("nothing to compact: every table is one file without deletes")
+        click.echo(warehouse.NOTHING_TO_COMPACT)
 
 
 @main.command()

@@ -118,7 +118,8 @@ def connect(
     """A DuckDB connection with the warehouse attached as ``lake`` and selected.
 
     A writer connection creates the warehouse on first use and brings its schema up to date; its
-    search segments are attached by ``session``, once it holds the writer lock. ``as_of`` (read-only) attaches the warehouse as it was at a warehouse version (a number from
+    search segments are attached by ``session``, once it holds the writer lock. ``as_of``
+    (read-only) attaches the warehouse as it was at a warehouse version (a number from
     ``paperlake versions warehouse``) or a time (ISO 8601, e.g. ``2026-11-26 08:00+00``).
     """
     if as_of is not None and not read_only:
@@ -567,6 +568,9 @@ def index_related(
     return fresh_total
 
 
+NOTHING_TO_COMPACT = "nothing to compact: every table is one file without deletes"
+
+
 @dataclass(frozen=True)
 class Compaction:
     """One table's data files before and after ``compact``."""
@@ -575,6 +579,12 @@ class Compaction:
     files_before: int
     files_after: int
     seconds: float
+
+    def describe(self) -> str:
+        return (
+            f"{self.table}: {self.files_before:,} data files -> {self.files_after:,} "
+            f"({self.seconds:.1f} s)"
+        )
 
 
 def compact(
