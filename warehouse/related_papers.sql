@@ -61,12 +61,18 @@ SELECT paper_key, related_key, round(sum(part), 6) AS score
 FROM matches
 GROUP BY paper_key, related_key;
 
--- The fresh papers' own neighbour lists.
+-- The fresh papers' own neighbour lists: a top-N aggregate (a window over millions of pairs
+-- sorts them all); `after` ranks equal scores by key.
 CREATE OR REPLACE TEMP TABLE fresh_lists AS
-SELECT paper_key, related_key, score,
-       row_number() OVER (PARTITION BY paper_key ORDER BY score DESC, related_key) AS rank
-FROM scores
-QUALIFY rank <= $neighbours;
+SELECT paper_key, best.related_key, best.score
+FROM (
+    SELECT paper_key,
+           unnest(max_by({related_key: related_key, score: score},
+                         {score: score, after: 18446744073709551615 - related_key},
+                         $neighbours)) AS best
+    FROM scores
+    GROUP BY paper_key
+);
 
 -- The fresh papers join the index with the scores of their lists.
 INSERT INTO indexed_papers (paper_id, snapshot_id, top_scores, paper_key)
@@ -77,14 +83,18 @@ GROUP BY f.paper_id, f.paper_key;
 
 -- Known papers whose lists a fresh paper now enters: it beats their current last neighbour, or
 -- their list is not full yet. Each indexed paper keeps the scores of its best stored edges
--- (top_scores), so the lists of the (many) candidates are not read from related_edges.
+-- (top_scores), so the lists of the (many) candidates are not read from related_edges; the join
+-- builds on their last scores only (NULL: the list is not full).
 CREATE OR REPLACE TEMP TABLE entering AS
 WITH candidates AS (
     SELECT related_key AS paper_key, paper_key AS related_key, score
     FROM scores WHERE related_key NOT IN (SELECT paper_key FROM fresh)
+),
+thresholds AS (
+    SELECT paper_key, top_scores[$neighbours] AS last_score FROM indexed_papers
 )
-SELECT c.* FROM candidates c JOIN indexed_papers i USING (paper_key)
-WHERE len(i.top_scores) < $neighbours OR c.score > i.top_scores[$neighbours]
+SELECT c.* FROM candidates c JOIN thresholds t USING (paper_key)
+WHERE t.last_score IS NULL OR c.score > t.last_score
 QUALIFY row_number() OVER (PARTITION BY c.paper_key ORDER BY c.score DESC, c.related_key) <= $neighbours;
 
 UPDATE indexed_papers SET top_scores = u.top_scores
@@ -98,19 +108,23 @@ FROM (
 WHERE indexed_papers.paper_key = u.paper_key;
 
 -- The evidence of each new edge: the shared terms that contribute most, for the edges kept only
--- (their display forms read from the fresh paper's vector).
+-- (their display forms read from the fresh paper's vector). The kept edges' postings are picked
+-- out first (materialized), or the planner joins every posting to the vectors' strings.
 CREATE OR REPLACE TEMP TABLE evidence AS
 WITH edges AS (
     SELECT paper_key AS fresh_key, related_key AS other_key FROM fresh_lists
     UNION
     SELECT related_key, paper_key FROM entering
+),
+kept AS MATERIALIZED (
+    SELECT m.* FROM matches m
+    SEMI JOIN edges e ON m.paper_key = e.fresh_key AND m.related_key = e.other_key
 )
-SELECT e.fresh_key, e.other_key,
-       list(v.display ORDER BY m.part DESC, v.term)[1:5] AS shared_terms
-FROM edges e
-JOIN matches m ON m.paper_key = e.fresh_key AND m.related_key = e.other_key
-JOIN fresh_vectors v ON v.paper_key = m.paper_key AND v.term_key = m.term_key
-GROUP BY e.fresh_key, e.other_key;
+SELECT k.paper_key AS fresh_key, k.related_key AS other_key,
+       list(v.display ORDER BY k.part DESC, v.term)[1:5] AS shared_terms
+FROM kept k
+JOIN fresh_vectors v ON v.paper_key = k.paper_key AND v.term_key = k.term_key
+GROUP BY k.paper_key, k.related_key;
 
 -- The ids of the papers at either end of a kept edge.
 CREATE OR REPLACE TEMP TABLE ids AS
