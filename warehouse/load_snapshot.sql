@@ -31,11 +31,15 @@ SELECT DISTINCT paper_id, keyphrase FROM paper_keywords WHERE snapshot_id = $sna
 CREATE OR REPLACE TEMP TABLE replaced_keywords AS
 SELECT DISTINCT keyphrase FROM paper_keywords WHERE snapshot_id = $snapshot_id;
 
+-- Whether each touched paper has each touched keyphrase now (present), and in a snapshot other
+-- than this one (kept: it still has it after this snapshot's rows are replaced). One read of
+-- the touched papers' keyphrases serves the before and the after of the corpus statistics.
 CREATE OR REPLACE TEMP TABLE keywords_before AS
-SELECT t.paper_id, t.keyphrase, count(k.paper_id) > 0 AS present
+SELECT t.paper_id, t.keyphrase, count(k.paper_id) > 0 AS present,
+       count(k.paper_id) FILTER (WHERE k.snapshot_id <> $snapshot_id) > 0 AS kept
 FROM touched_keywords t
 LEFT JOIN (
-    SELECT paper_id, keyphrase FROM paper_keywords
+    SELECT paper_id, keyphrase, snapshot_id FROM paper_keywords
     WHERE paper_id IN (SELECT paper_id FROM touched_papers)
 ) k USING (paper_id, keyphrase)
 GROUP BY ALL;
@@ -104,15 +108,13 @@ WHEN NOT MATCHED THEN INSERT (
     n.first_seen, n.last_seen, n.n_snapshots, n.title_key, md5_number_lower(n.abstract)
 );
 
--- Corpus statistics: adjust document frequencies by the papers that gained or lost a keyphrase.
+-- Corpus statistics: adjust document frequencies by the papers that gained or lost a keyphrase
+-- (a paper has it after the load if another snapshot gives it or this one does).
 CREATE OR REPLACE TEMP TABLE keyword_delta AS
 SELECT b.keyphrase,
-       sum((a.paper_id IS NOT NULL)::INTEGER - b.present::INTEGER)::INTEGER AS delta,
+       sum((b.kept OR n.paper_id IS NOT NULL)::INTEGER - b.present::INTEGER)::INTEGER AS delta,
        min(n.display) AS display
 FROM keywords_before b
-LEFT JOIN (SELECT DISTINCT paper_id, keyphrase FROM paper_keywords
-           WHERE paper_id IN (SELECT paper_id FROM touched_papers)) a
-       USING (paper_id, keyphrase)
 LEFT JOIN new_keywords n USING (paper_id, keyphrase)
 GROUP BY b.keyphrase;
 
