@@ -30,6 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.home import SEARCH, Home
+from pipeline.memory import duckdb_memory_limit
 from pipeline.storage import Storage
 
 # Bump when what a segment holds or how it is indexed changes.
@@ -131,7 +132,8 @@ def _build_segment(
     files.local.mkdir(parents=True, exist_ok=True)
     partial = files.local / f".{segment.file_name}.partial"
     partial.unlink(missing_ok=True)
-    with duckdb.connect(str(partial)) as con:
+    # (spilling next to the segment file when the index outgrows the memory limit)
+    with duckdb.connect(str(partial), config={"memory_limit": duckdb_memory_limit()}) as con:
         con.execute(f"LOAD '{fts_extension}'")
         con.register("incoming", docs)
         con.execute(

@@ -30,6 +30,7 @@ from pipeline.artifacts import ArtifactStore
 from pipeline.home import REPO_ROOT, Home
 from pipeline.identity import KnownPaper, could_be, normalized_title, resolve_ids
 from pipeline.lake import LakeLocation, lake_location
+from pipeline.memory import duckdb_memory_limit
 from pipeline.schemas import ARTIFACT_VERSIONS
 
 SQL_DIR = REPO_ROOT / "warehouse"
@@ -155,6 +156,7 @@ def _open(
             "autoload_known_extensions": False,
             # large joins and sorts spill here rather than into the working directory
             "temp_directory": str(home.root / "cache" / "duckdb"),
+            "memory_limit": duckdb_memory_limit(),
         }
     )
     try:

@@ -1,0 +1,59 @@
+"""DuckDB connections are capped at PAPERLAKE_DUCKDB_MEMORY and spill beyond it."""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+import pytest
+
+from pipeline import search, warehouse
+from pipeline.memory import DEFAULT_MEMORY, MEMORY_ENV
+
+
+def _shown(limit: str) -> str:
+    """``limit`` as DuckDB shows a memory_limit setting."""
+    with duckdb.connect(config={"memory_limit": limit}) as con:
+        return con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+
+
+@pytest.fixture
+def fresh_connections():
+    """Warehouse connections are kept per process; these tests open their own."""
+    warehouse.close_databases()
+    yield
+    warehouse.close_databases()
+
+
+def test_warehouse_sessions_are_capped_by_default(home, fresh_connections, monkeypatch):
+    monkeypatch.delenv(MEMORY_ENV, raising=False)
+    with warehouse.session(home) as con:
+        limit = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    assert limit == _shown(DEFAULT_MEMORY)
+
+
+def test_the_cap_is_set_by_the_environment(home, fresh_connections, monkeypatch):
+    monkeypatch.setenv(MEMORY_ENV, "512MB")
+    with warehouse.session(home) as con:
+        limit = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    assert limit == _shown("512MB")
+
+
+def test_a_cap_that_is_no_size_is_refused_with_the_way_to_write_it(
+    home, fresh_connections, monkeypatch
+):
+    monkeypatch.setenv(MEMORY_ENV, "plenty")
+    refused = f"{MEMORY_ENV}='plenty'.*e.g. {MEMORY_ENV}=4GB"
+    with pytest.raises(ValueError, match=refused), warehouse.session(home):
+        pass
+
+
+def test_search_segments_are_built_under_the_cap(home, monkeypatch):
+    docs = pa.table({"paper_id": ["p1"], "title": ["Graph networks"], "abstract": ["On graphs."]})
+    files = search.segment_files(home)
+    fts = warehouse.extension_path(*warehouse.FTS)
+    monkeypatch.setenv(MEMORY_ENV, "plenty")
+    with pytest.raises(ValueError, match=MEMORY_ENV):
+        search._build_segment(files, 1, docs, fts)
+    monkeypatch.setenv(MEMORY_ENV, "64MB")
+    segment = search._build_segment(files, 1, docs, fts)
+    assert files.path(segment).exists()
