@@ -89,20 +89,20 @@ WINDOW w AS (ORDER BY observed_on, ingested_at, snapshot_id);
 
 -- Every listing with its rank in the previous snapshot and whether the paper is new (never
 -- listed before), returned (listed before, but not in the previous snapshot) or continuing.
--- Filtered on a snapshot, only the earlier listings of that snapshot's papers are looked up
--- (not every paper's first listing).
+-- Filtered on a snapshot, only that snapshot's listings are read whole, the previous one's by
+-- its id, and the earlier listings of its papers looked up (no CTE over all listings: DuckDB
+-- would materialize every listing of history first).
 CREATE OR REPLACE VIEW listing_changes AS
-WITH seen AS (
-    SELECT l.snapshot_id, l.paper_id, l.rank, q.seq, q.previous_id
-    FROM listings l JOIN snapshot_sequence q USING (snapshot_id)
-)
-SELECT s.snapshot_id, s.paper_id, s.rank, prev.rank AS previous_rank,
+SELECT l.snapshot_id, l.paper_id, l.rank, prev.rank AS previous_rank,
        CASE WHEN prev.rank IS NOT NULL THEN 'continuing'
-            WHEN EXISTS (SELECT 1 FROM seen e WHERE e.paper_id = s.paper_id AND e.seq < s.seq)
-                THEN 'returned'
+            WHEN EXISTS (
+                SELECT 1 FROM listings e JOIN snapshot_sequence eq USING (snapshot_id)
+                WHERE e.paper_id = l.paper_id AND eq.seq < q.seq
+            ) THEN 'returned'
             ELSE 'new' END AS status
-FROM seen s
-LEFT JOIN listings prev ON prev.snapshot_id = s.previous_id AND prev.paper_id = s.paper_id;
+FROM listings l
+JOIN snapshot_sequence q USING (snapshot_id)
+LEFT JOIN listings prev ON prev.snapshot_id = q.previous_id AND prev.paper_id = l.paper_id;
 
 -- Papers of the previous snapshot that are missing from this one.
 CREATE OR REPLACE VIEW dropped_papers AS
