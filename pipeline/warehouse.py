@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 import duckdb
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline import locks, related, search
 from pipeline.artifacts import ArtifactStore
@@ -373,15 +374,20 @@ def run_script(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]
         con.execute(statement, used or None)
 
 
-def known_papers(
-    con: duckdb.DuckDBPyConnection, incoming: pl.DataFrame
-) -> dict[str, list[KnownPaper]]:
+def known_papers(con: duckdb.DuckDBPyConnection, incoming: pa.Table) -> dict[str, list[KnownPaper]]:
     """Known papers each incoming paper could be (see ``warehouse/known_papers.sql`` and
-    ``identity.could_be``), with their stored abstracts."""
+    ``identity.could_be``), with their stored abstracts. ``incoming`` has ``paper_id``,
+    ``arxiv_id``, ``title_key`` and ``abstract``."""
     [statement] = sql_statements("known_papers.sql")
-    with registered(con, {"incoming": incoming.to_arrow()}):
+    with registered(con, {"incoming": incoming}):
         rows = con.execute(statement).fetchall()
-    by_id = {row["paper_id"]: row for row in incoming.iter_rows(named=True)}
+    # only the incoming papers that have candidates become Python objects: a bulk load brings
+    # a million papers, most of them unknown
+    with_candidates = pa.array(sorted({row[0] for row in rows}), pa.string())
+    by_id = {
+        row["paper_id"]: row
+        for row in incoming.filter(pc.is_in(incoming["paper_id"], with_candidates)).to_pylist()
+    }
     # (incoming id, known paper without its abstract, the abstract when the MD5 says it is the
     # incoming text unchanged); the others are read from the warehouse below
     candidates = []
@@ -417,12 +423,22 @@ def _abstracts(con: duckdb.DuckDBPyConnection, paper_ids: list[str]) -> dict[str
         return dict(con.execute(sql).fetchall())
 
 
+def with_title_keys(papers: pa.Table) -> pa.Table:
+    """``papers`` with a ``title_key`` column (``identity.normalized_title``); the other columns
+    are shared, not copied."""
+    titles = pl.from_arrow(papers.select(["title"]))
+    keys = titles.select(normalized_title(pl.col("title")).alias("title_key")).to_arrow()
+    return papers.append_column("title_key", keys["title_key"])
+
+
 def resolve_snapshot_ids(con: duckdb.DuckDBPyConnection, papers: pa.Table) -> dict[str, str]:
-    """Incoming paper ids that must change to match papers the warehouse already knows."""
-    incoming = pl.from_arrow(papers).select(
-        "paper_id", "arxiv_id", normalized_title(pl.col("title")).alias("title_key"), "abstract"
-    )
-    return resolve_ids(incoming, known_papers(con, incoming))
+    """Incoming paper ids that must change to match papers the warehouse already knows
+    (``papers`` as ``with_title_keys`` returns them)."""
+    incoming = papers.select(["paper_id", "arxiv_id", "title_key", "abstract"])
+    known = known_papers(con, incoming)
+    if not known:
+        return {}
+    return resolve_ids(pl.from_arrow(incoming), known)
 
 
 def with_ids(table: pa.Table, mapping: dict[str, str]) -> pa.Table:
@@ -446,15 +462,13 @@ def load_snapshot(
     changed (incoming id -> stored id).
     """
     snapshot_id = snapshot.column("snapshot_id")[0].as_py()
+    keyed = with_title_keys(papers)
 
     def attempt() -> dict[str, str]:
-        mapping = resolve_snapshot_ids(con, papers)
-        resolved_papers = pl.from_arrow(with_ids(papers, mapping)).with_columns(
-            title_key=normalized_title(pl.col("title"))
-        )
+        mapping = resolve_snapshot_ids(con, keyed)
         inputs = {
             "new_snapshot": snapshot,
-            "new_papers": resolved_papers.to_arrow(),
+            "new_papers": with_ids(keyed, mapping),
             "new_keywords": with_ids(keywords, mapping),
             "new_links": with_ids(links, mapping),
         }
