@@ -26,7 +26,6 @@ ARXIV_ID = re.compile(
 TITLE_SIMILARITY = 90.0
 # ...if their abstracts agree this much (token-set similarity, 0-100).
 ABSTRACT_AGREEMENT = 80.0
-_BLOCK_CHARS = 12
 
 
 def normalized_title(titles: pl.Expr) -> pl.Expr:
@@ -85,11 +84,6 @@ def could_be(incoming: dict, known: KnownPaper) -> bool:
         or (bool(incoming["arxiv_id"]) and known.arxiv_id == incoming["arxiv_id"])
         or fuzz.ratio(incoming["title_key"], known.title_key) >= TITLE_SIMILARITY
     )
-
-
-def title_blocks(title_key: str) -> tuple[str, str]:
-    """Blocking keys: a typo changes one place, so the start or the end of the title survives."""
-    return title_key[:_BLOCK_CHARS], title_key[-_BLOCK_CHARS:]
 
 
 def resolve_ids(incoming: pl.DataFrame, known: dict[str, list[KnownPaper]]) -> dict[str, str]:

@@ -29,7 +29,13 @@ import pyarrow.compute as pc
 from pipeline import locks, related, search
 from pipeline.artifacts import ArtifactStore
 from pipeline.home import REPO_ROOT, Home
-from pipeline.identity import KnownPaper, could_be, normalized_title, resolve_ids
+from pipeline.identity import (
+    TITLE_SIMILARITY,
+    KnownPaper,
+    could_be,
+    normalized_title,
+    resolve_ids,
+)
 from pipeline.lake import LakeLocation, lake_location
 from pipeline.memory import duckdb_memory_limit
 from pipeline.schemas import ARTIFACT_VERSIONS
@@ -299,7 +305,7 @@ def _apply_schema(con: duckdb.DuckDBPyConnection) -> None:
 def _migrate(con: duckdb.DuckDBPyConnection) -> set[str]:
     """Bring a warehouse written by earlier versions to the current layout, keeping its data:
     related papers used to be a table with a stored rank (now the related_papers view ranks the
-    related_edges table); papers had no abstract MD5; the term index had no term or paper keys,
+    related_edges table); papers had no abstract MD5 or title block keys; the term index had no term or paper keys,
     indexed papers no top scores. Returns the tables whose rows were rewritten."""
     rewritten: set[str] = set()
     columns = {
@@ -319,6 +325,14 @@ def _migrate(con: duckdb.DuckDBPyConnection) -> set[str]:
     if ("papers", "paper_id") in columns and ("papers", "abstract_md5") not in columns:
         con.execute("ALTER TABLE papers ADD COLUMN abstract_md5 UBIGINT")
         con.execute("UPDATE papers SET abstract_md5 = md5_number_lower(abstract)")
+        rewritten.add("papers")
+    if ("papers", "paper_id") in columns and ("papers", "title_head") not in columns:
+        con.execute("ALTER TABLE papers ADD COLUMN title_head UBIGINT")
+        con.execute("ALTER TABLE papers ADD COLUMN title_tail UBIGINT")
+        con.execute(
+            "UPDATE papers SET title_head = md5_number_lower(left(title_key, 12)), "
+            "title_tail = md5_number_lower(right(title_key, 12))"
+        )
         rewritten.add("papers")
     for table in ("paper_terms", "term_stats"):
         if (table, "term") in columns and (table, "term_key") not in columns:
@@ -380,7 +394,7 @@ def known_papers(con: duckdb.DuckDBPyConnection, incoming: pa.Table) -> dict[str
     ``arxiv_id``, ``title_key`` and ``abstract``."""
     [statement] = sql_statements("known_papers.sql")
     with registered(con, {"incoming": incoming}):
-        rows = con.execute(statement).fetchall()
+        rows = con.execute(statement, {"title_similarity": TITLE_SIMILARITY}).fetchall()
     # only the incoming papers that have candidates become Python objects: a bulk load brings
     # a million papers, most of them unknown
     with_candidates = pa.array(sorted({row[0] for row in rows}), pa.string())

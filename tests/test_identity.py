@@ -57,6 +57,23 @@ def test_small_title_edits_keep_one_paper(home, edited):
         assert edited in [title for title, _, _ in rows], "the latest title is kept"
 
 
+def test_titles_edited_at_one_end_and_then_the_other_keep_one_paper(home):
+    """Each day's title is matched by the block of the stored title that survived the edit, so
+    the stored block keys must follow the stored title (and the lengths differ each day)."""
+    ending = GROKKING[0].replace("Datasets", "Data Sets")
+    beginning = ending.replace("Grokking:", "Grokkin:")
+    with warehouse.session(home) as con:
+        _load(con, "day1", _listing(GROKKING, SCALING_LM), date(2026, 11, 24))
+        _load(con, "day2", _listing((ending, GROKKING[1]), SCALING_LM), date(2026, 11, 25))
+        _load(con, "day3", _listing((beginning, GROKKING[1]), SCALING_LM), date(2026, 11, 26))
+        assert _papers(con) == [(beginning, 3, None), (SCALING_LM[0], 3, None)]
+        stale = con.execute(
+            "SELECT count(*) FROM papers WHERE title_head <> md5_number_lower(left(title_key, 12)) "
+            "OR title_tail <> md5_number_lower(right(title_key, 12))"
+        ).fetchone()
+        assert stale == (0,)
+
+
 def test_a_title_fix_with_an_edited_abstract_keeps_one_paper(home):
     """The stored abstract differs from the incoming one, so it is read and compared."""
     edited = (

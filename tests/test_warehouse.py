@@ -282,6 +282,28 @@ def test_a_snapshots_papers_are_read_as_its_load_stored_them(home):
         assert [(p["title"], p["abstract"]) for p in current] == edited
 
 
+def test_papers_stored_without_title_block_keys_get_them(home, sample_bytes, monkeypatch):
+    """Warehouses written before papers stored their title block keys are given them when
+    opened, and the next load still recognises every paper."""
+    blocks = (
+        "SELECT md5_number_lower(left(title_key, 12)), md5_number_lower(right(title_key, 12)) "
+        "FROM papers ORDER BY ALL"
+    )
+    with warehouse.session(home) as con:
+        load_dump(con, "day1", sample_bytes, date(2026, 11, 26))
+        expected = con.execute(blocks).fetchall()
+        con.execute("ALTER TABLE papers DROP COLUMN title_head")
+        con.execute("ALTER TABLE papers DROP COLUMN title_tail")
+        con.execute("UPDATE schema_info SET fingerprint = 'an earlier schema'")
+    monkeypatch.setattr(warehouse, "_DATABASES", {})  # the next process to open it
+    with warehouse.session(home) as con:
+        stored = "SELECT title_head, title_tail FROM papers ORDER BY ALL"
+        assert con.execute(stored).fetchall() == expected
+        n_papers = con.execute("SELECT count(*) FROM papers").fetchone()[0]
+        load_dump(con, "day2", sample_bytes, date(2026, 11, 27))
+        assert con.execute("SELECT count(*) FROM papers").fetchone()[0] == n_papers
+
+
 def test_papers_stored_without_an_abstract_md5_get_one(home, sample_bytes, monkeypatch):
     """Warehouses written before papers had abstract_md5 are given it when opened, and the
     next load still recognises every paper (none gets a second id)."""

@@ -22,6 +22,21 @@ SET VARIABLE touched_ids = (
     FROM touched_papers
 );
 
+-- Where the touched papers' stored rows can be: the snapshots that list them, and the dates they
+-- were last seen (both read from narrow columns). A daily snapshot's papers are new or seen
+-- lately, so the reads of paper_keywords and papers below filter by these: the BETWEEN bounds
+-- skip the data files of older snapshots by their min/max statistics (a list_contains alone is
+-- checked row by row, after every row of history is decoded).
+SET VARIABLE touched_snapshots = (
+    SELECT coalesce(list(DISTINCT snapshot_id), []) FROM listings
+    WHERE paper_id IN (SELECT paper_id FROM touched_papers)
+);
+
+SET VARIABLE touched_last_seen = (
+    SELECT coalesce(list(DISTINCT last_seen), []) FROM papers
+    WHERE paper_id IN (SELECT paper_id FROM touched_papers)
+);
+
 CREATE OR REPLACE TEMP TABLE touched_keywords AS
 SELECT DISTINCT paper_id, keyphrase FROM new_keywords
 UNION
@@ -40,7 +55,10 @@ SELECT t.paper_id, t.keyphrase, count(k.paper_id) > 0 AS present,
 FROM touched_keywords t
 LEFT JOIN (
     SELECT paper_id, keyphrase, snapshot_id FROM paper_keywords
-    WHERE paper_id IN (SELECT paper_id FROM touched_papers)
+    WHERE snapshot_id BETWEEN list_min(getvariable('touched_snapshots'))
+                          AND list_max(getvariable('touched_snapshots'))
+      AND list_contains(getvariable('touched_snapshots'), snapshot_id)
+      AND paper_id IN (SELECT paper_id FROM touched_papers)
 ) k USING (paper_id, keyphrase)
 GROUP BY ALL;
 
@@ -82,6 +100,9 @@ USING (
     WHERE seen.n_snapshots > 0
 ) AS n
 ON p.paper_id = n.paper_id
+   AND p.last_seen BETWEEN list_min(getvariable('touched_last_seen'))
+                       AND list_max(getvariable('touched_last_seen'))
+   AND list_contains(getvariable('touched_last_seen'), p.last_seen)
    AND coalesce(list_contains(getvariable('touched_ids'), p.paper_id), true)
 WHEN MATCHED THEN UPDATE SET
     title = CASE WHEN n.listed AND n.observed_on >= p.last_seen THEN n.title ELSE p.title END,
@@ -99,13 +120,18 @@ WHEN MATCHED THEN UPDATE SET
                         THEN coalesce(n.published_on, p.published_on) ELSE p.published_on END,
     abstract_md5 = CASE WHEN n.listed AND n.observed_on >= p.last_seen
                         THEN md5_number_lower(n.abstract) ELSE p.abstract_md5 END,
+    title_head = CASE WHEN n.listed AND n.observed_on >= p.last_seen
+                      THEN md5_number_lower(left(n.title_key, 12)) ELSE p.title_head END,
+    title_tail = CASE WHEN n.listed AND n.observed_on >= p.last_seen
+                      THEN md5_number_lower(right(n.title_key, 12)) ELSE p.title_tail END,
     first_seen = n.first_seen, last_seen = n.last_seen, n_snapshots = n.n_snapshots
 WHEN NOT MATCHED THEN INSERT (
     paper_id, title, abstract, arxiv_id, truncated, authors, published_on,
-    first_seen, last_seen, n_snapshots, title_key, abstract_md5
+    first_seen, last_seen, n_snapshots, title_key, abstract_md5, title_head, title_tail
 ) VALUES (
     n.paper_id, n.title, n.abstract, n.arxiv_id, n.truncated, n.authors, n.published_on,
-    n.first_seen, n.last_seen, n.n_snapshots, n.title_key, md5_number_lower(n.abstract)
+    n.first_seen, n.last_seen, n.n_snapshots, n.title_key, md5_number_lower(n.abstract),
+    md5_number_lower(left(n.title_key, 12)), md5_number_lower(right(n.title_key, 12))
 );
 
 -- Corpus statistics: adjust document frequencies by the papers that gained or lost a keyphrase

@@ -28,8 +28,10 @@ CREATE TABLE IF NOT EXISTS papers (
     last_seen     DATE NOT NULL,
     n_snapshots   INTEGER NOT NULL,
     title_key     VARCHAR NOT NULL, -- normalised title, used to recognise the paper again
-    abstract_md5  UBIGINT           -- md5_number_lower(abstract): an unchanged abstract is
+    abstract_md5  UBIGINT,          -- md5_number_lower(abstract): an unchanged abstract is
                                     -- recognised without reading it
+    title_head    UBIGINT,          -- md5_number_lower of the first and last 12 characters of
+    title_tail    UBIGINT           -- title_key: the blocks known_papers.sql joins on
 );
 
 -- Where each paper stood in each snapshot, with the card facts of that day.
