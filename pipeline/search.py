@@ -258,7 +258,9 @@ def _segment_scores(segment: Segment, stored: bool, top: str | None = None) -> s
         f"SELECT termid FROM {fts}.dict WHERE term IN "
         f"(SELECT DISTINCT stem(unnest({fts}.tokenize(q)), '{STEMMER}'))"
     )
-    if stored:
+    if stored and top is not None:
+        scores = _BEST_SCORES.format(fts=fts, query_terms=query_terms, k=top)
+    elif stored:
         scores = (
             f"SELECT docid, sum(part) AS score FROM {fts}.postings "
             f"WHERE termid IN ({query_terms}) GROUP BY docid"
@@ -274,13 +276,73 @@ def _segment_scores(segment: Segment, stored: bool, top: str | None = None) -> s
             JOIN {fts}.docs d USING (docid)
             CROSS JOIN {fts}.stats st
             GROUP BY tt.docid"""
-    if top is not None:
-        # (a threshold from a top-k aggregate: ranking every hit with a window costs more)
-        scores = (
-            f"WITH hits AS ({scores}) SELECT * FROM hits "
-            f"WHERE score >= (SELECT list_min(max(score, {top})) FROM hits)"
-        )
+        if top is not None:
+            scores = _with_ties(scores, top)
     return f"SELECT d.name AS paper_id, s.score FROM ({scores}) s JOIN {fts}.docs d USING (docid)"
+
+
+def _with_ties(scores: str, top: str) -> str:
+    """The rows of ``scores`` among its ``top`` best, ties included (a threshold from a top-k
+    aggregate: ranking every hit with a window costs more)."""
+    return (
+        f"WITH hits AS ({scores}) SELECT * FROM hits "
+        f"WHERE score >= (SELECT list_min(max(score, {top})) FROM hits)"
+    )
+
+
+# A segment's k best by MaxScore: a common query word is in most papers, and summing every posting
+# of the query's terms groups nearly every paper of the segment. Instead:
+# 1. each query term's best share, and the k papers it gives most to ("leaders");
+# 2. theta, the k-th best full score among the leaders: at least k papers reach it, so a paper
+#    below it is not among the k best;
+# 3. the terms with the smallest best shares whose bests sum below theta are optional: a paper
+#    with only those cannot reach theta. A paper that reaches it has, in every term t, a share of
+#    at least theta - (sum of the other terms' bests) ("need"), so only postings of the other
+#    (essential) terms that meet their need are grouped, and a paper is kept only if its
+#    essential sum plus the optional terms' bests can still reach theta;
+# 4. the kept papers' optional shares are added, and the k best (ties included) taken.
+# Every paper that reaches theta is kept with its exact score, so the result is what the plain
+# sum gives (tests/test_search.py compares them); thresholds are lowered by 1e-9 so rounding in
+# the sums never drops a tie. With fewer than k leaders, theta is 0 and every posting is summed.
+_BEST_SCORES = """
+WITH query_terms AS MATERIALIZED (
+    SELECT termid, max(part) AS best, max_by(docid, part, {k}) AS leaders
+    FROM {fts}.postings WHERE termid IN ({query_terms}) GROUP BY termid
+),
+leader_scores AS (
+    SELECT docid, sum(part) AS score FROM {fts}.postings
+    WHERE termid IN (SELECT termid FROM query_terms)
+      AND docid IN (SELECT unnest(leaders) FROM query_terms)
+    GROUP BY docid
+),
+bound AS MATERIALIZED (
+    SELECT CASE WHEN count(*) >= {k} THEN list_min(max(score, {k})) ELSE 0 END - 1e-9 AS theta
+    FROM leader_scores
+),
+plan AS MATERIALIZED (
+    SELECT termid, best, theta - (sum(best) OVER () - best) AS need,
+           sum(best) OVER (ORDER BY best, termid ROWS UNBOUNDED PRECEDING) < theta AS optional
+    FROM query_terms, bound
+),
+essential AS MATERIALIZED (
+    SELECT p.docid, sum(p.part) AS partial FROM {fts}.postings p JOIN plan n USING (termid)
+    WHERE NOT n.optional AND p.part >= n.need
+    GROUP BY p.docid
+    HAVING sum(p.part) + (SELECT coalesce(sum(best), 0) FROM plan WHERE optional)
+           >= (SELECT theta FROM bound)
+),
+optional_shares AS (
+    SELECT docid, sum(part) AS rest FROM {fts}.postings
+    WHERE termid IN (SELECT termid FROM plan WHERE optional)
+      AND docid IN (SELECT docid FROM essential)
+    GROUP BY docid
+),
+hits AS MATERIALIZED (
+    SELECT e.docid, e.partial + coalesce(o.rest, 0) AS score
+    FROM essential e LEFT JOIN optional_shares o USING (docid)
+)
+SELECT * FROM hits WHERE score >= (SELECT list_min(max(score, {k})) FROM hits)
+"""
 
 
 def add_papers(

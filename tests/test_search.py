@@ -129,6 +129,35 @@ def test_the_best_hits_are_the_first_of_all_hits_across_segments(home):
         assert found == [paper_id for paper_id, _ in every[:7]] == [b for (b,) in best], query
 
 
+def test_the_best_hits_skip_no_paper_that_the_sum_of_every_posting_ranks(home):
+    """search_best prunes postings that cannot reach a segment's k best (MaxScore); for queries of
+    common and rare words alike, one word or several, it returns exactly the first k of all hits."""
+    import random
+
+    papers = sample_papers()
+    _index(home, "day1", papers[:200], date(2026, 11, 1))
+    _index(home, "day2", papers[200:], date(2026, 11, 2))
+    words = " ".join(abstract for _, abstract in papers).lower().split()
+    common = ["model", "models", "language", "learning", "data", "neural", "we", "method"]
+    rng = random.Random(7)
+    queries = [" ".join(rng.sample(words, n)) for n in (1, 2, 3, 4) for _ in range(12)]
+    queries += [" ".join(rng.sample(common, n)) for n in (1, 2, 3) for _ in range(6)]
+    queries += [f"{rng.choice(words)} {rng.choice(common)}" for _ in range(12)]
+    pruned = 0
+    with warehouse.session(home, read_only=True) as con:
+        for query in queries:
+            every = con.execute(
+                "SELECT paper_id, round(score, 9) FROM search_papers(?)", [query]
+            ).fetchall()
+            for k in (1, 5, 20):
+                best = con.execute(
+                    "SELECT paper_id, round(score, 9) FROM search_best(?, ?)", [query, k]
+                ).fetchall()
+                assert best == every[:k], (query, k)
+                pruned += len(every) > k
+    assert pruned > 100, "most queries have more hits than k"
+
+
 def test_segments_built_before_scores_were_stored_are_searched_then_rebuilt(home, monkeypatch):
     import duckdb
 
