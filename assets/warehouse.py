@@ -163,15 +163,23 @@ def related_papers(
         edges, total = con.execute(
             "SELECT count(*) FILTER (WHERE snapshot_id = ?), count(*) FROM related_edges", [key]
         ).fetchone()
+        # (the titles are read in one pass over papers: each pass decodes every stored title)
         sample = con.execute(
             """
+            WITH strongest AS (
+                SELECT * FROM related_edges WHERE snapshot_id = ?
+                ORDER BY score DESC, paper_id, related_id LIMIT 10
+            ),
+            titles AS MATERIALIZED (
+                SELECT paper_id, title FROM papers WHERE paper_id IN (
+                    SELECT paper_id FROM strongest UNION SELECT related_id FROM strongest
+                )
+            )
             SELECT p.title AS paper, q.title AS related, r.score, r.shared_terms
-            FROM (
-                SELECT * FROM related_edges WHERE snapshot_id = ? ORDER BY score DESC LIMIT 10
-            ) r
-            JOIN papers p USING (paper_id)
-            JOIN papers q ON q.paper_id = r.related_id
-            ORDER BY r.score DESC
+            FROM strongest r
+            JOIN titles p USING (paper_id)
+            JOIN titles q ON q.paper_id = r.related_id
+            ORDER BY r.score DESC, r.paper_id, r.related_id
             """,
             [key],
         ).to_arrow_table()

@@ -79,6 +79,15 @@ def test_whole_graph_for_one_partition(home, instance, sample_bytes):
             ).fetchone()[0]
             > 100
         )
+        strongest = con.execute(
+            "SELECT p.title, q.score FROM related_edges q JOIN papers p USING (paper_id) "
+            "ORDER BY q.score DESC, q.paper_id, q.related_id LIMIT 10"
+        ).fetchall()
+    (related,) = result.asset_materializations_for_node("warehouse__related_papers")
+    shown = related.metadata["strongest_links"].value.splitlines()[2:]
+    assert len(shown) == len(strongest) == 10
+    for line, (title, score) in zip(shown, strongest, strict=True):
+        assert line.startswith(f"| {' '.join(title.split())[:40]}") and f"| {score} |" in line
 
 
 def test_identical_rerun_keeps_every_data_version(home, instance, sample_bytes):
