@@ -154,6 +154,7 @@ def load_digest(con: duckdb.DuckDBPyConnection, snapshot_id: str, top_n: int = T
             con,
             "digest_papers",
             snapshot_id=snapshot_id,
+            observed_on=head.observed_on,
             paper_ids=_top_ids(con, snapshot_id, top_n),
         )
     ]

@@ -1,8 +1,9 @@
 -- The given papers of one snapshot (its top ones) with rank change, keyphrases, code links and
--- related papers. Parameters: $snapshot_id, $paper_ids (a list).
+-- related papers. Parameters: $snapshot_id, $observed_on (its date), $paper_ids (a list).
 -- Rows are found by the snapshot id and the paper ids as constants: the warehouse reads only
--- that snapshot's keyphrase and link files, and decodes the text and evidence columns of
--- `papers` and `related_edges` only where the ids occur (a join would decode every row).
+-- that snapshot's keyphrase and link files. The papers' texts are read from rows last seen on
+-- the snapshot's day or later (a listed paper's last_seen is at least that day), so the files
+-- of papers not seen since are skipped by their statistics rather than decoded.
 -- Edges are matched by paper key (md5_number_lower of the id): over millions of stored edges,
 -- comparing 64-bit keys is about twice as fast as comparing the string ids.
 WITH top AS (
@@ -34,7 +35,8 @@ related AS (
     GROUP BY r.paper_id
 ),
 texts AS (
-    SELECT paper_id, title, abstract FROM papers WHERE list_contains($paper_ids, paper_id)
+    SELECT paper_id, title, abstract FROM papers
+    WHERE last_seen >= $observed_on AND list_contains($paper_ids, paper_id)
 )
 SELECT t.rank, t.previous_rank, t.status, t.paper_id, p.title, p.abstract,
        coalesce(k.keyphrases, []) AS keyphrases,
