@@ -208,3 +208,15 @@ def test_only_http_links_become_anchors(url, safe):
 
 def test_markdown_escaping():
     assert escape_markdown("[x](javascript:y) *a* <b>") == "\\[x\\](javascript:y) \\*a\\* &lt;b&gt;"
+
+
+def test_rank_histories_include_papers_last_seen_on_the_first_day_of_the_period(home):
+    """Papers are read from those last seen in the period or later: one listed only on its first
+    day is still a candidate."""
+    papers = sample_papers()
+    with warehouse.session(home) as con:
+        load_dump(con, "day1", listing(papers[:3]), DAY1, link_related=False)
+        load_dump(con, "day2", listing(papers[3:5]), DAY1 + timedelta(days=1), link_related=False)
+        report = trends.load_trends(con)
+    titles = {history.title for history in report.longest}
+    assert titles == {title for title, _ in papers[:5]}

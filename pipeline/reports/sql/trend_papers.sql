@@ -13,14 +13,19 @@ first_ranks AS (
     GROUP BY l.paper_id
 ),
 current AS (SELECT paper_id, rank FROM listings WHERE snapshot_id = (SELECT snapshot_id FROM latest)),
+-- a paper listed in the period was last seen in it or later: older papers' files are skipped
+listed AS (
+    SELECT paper_id, title, n_snapshots, first_seen FROM papers
+    WHERE last_seen >= (SELECT min(observed_on) FROM recent)
+),
 chosen AS (
     SELECT 'longest' AS kind, p.paper_id, p.title, p.n_snapshots, p.first_seen,
            c.rank AS current_rank, h.first_rank
-    FROM papers p JOIN first_ranks h USING (paper_id) LEFT JOIN current c USING (paper_id)
+    FROM listed p JOIN first_ranks h USING (paper_id) LEFT JOIN current c USING (paper_id)
     QUALIFY row_number() OVER (ORDER BY p.n_snapshots DESC, c.rank NULLS LAST, p.title) <= $top
     UNION ALL
     SELECT 'climber', p.paper_id, p.title, p.n_snapshots, p.first_seen, c.rank, h.first_rank
-    FROM papers p JOIN first_ranks h USING (paper_id) JOIN current c USING (paper_id)
+    FROM listed p JOIN first_ranks h USING (paper_id) JOIN current c USING (paper_id)
     WHERE h.first_rank > c.rank
     QUALIFY row_number() OVER (ORDER BY h.first_rank - c.rank DESC, c.rank, p.title) <= $top
 ),
