@@ -157,12 +157,15 @@ def connect(
 def _open(
     home: Home, location: LakeLocation, read_only: bool, as_of: str | None
 ) -> duckdb.DuckDBPyConnection:
+    # large joins and sorts spill here rather than into the working directory (DuckDB creates
+    # only the last level of the path, when it first spills)
+    spill = home.root / "cache" / "duckdb"
+    spill.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(
         config={
             "autoinstall_known_extensions": False,
             "autoload_known_extensions": False,
-            # large joins and sorts spill here rather than into the working directory
-            "temp_directory": str(home.root / "cache" / "duckdb"),
+            "temp_directory": str(spill),
             "memory_limit": duckdb_memory_limit(),
         }
     )

@@ -38,6 +38,20 @@ def test_the_cap_is_set_by_the_environment(home, fresh_connections, monkeypatch)
     assert limit == _shown("512MB")
 
 
+def test_work_beyond_the_cap_spills_into_the_homes_cache(home, fresh_connections, monkeypatch):
+    """A fresh home has no cache folder yet; the first spill must not fail for want of it."""
+    monkeypatch.setenv(MEMORY_ENV, "64MB")
+    assert not (home.root / "cache").exists()
+    with warehouse.session(home) as con:
+        con.execute("SET threads = 1")
+        largest = con.execute(
+            "SELECT max(n) FROM (SELECT n, md5(n::VARCHAR) AS h FROM range(3000000) t(n) "
+            "ORDER BY h)"
+        ).fetchone()
+    assert largest == (2999999,)
+    assert (home.root / "cache" / "duckdb").is_dir()
+
+
 def test_a_cap_that_is_no_size_is_refused_with_the_way_to_write_it(
     home, fresh_connections, monkeypatch
 ):
