@@ -562,7 +562,8 @@ def index_related(
 
     Papers are indexed ``chunk_papers`` at a time (in paper id order), one transaction each, as
     if they had arrived in snapshots of that size: memory stays bounded for a dump of any size,
-    and an interrupted run resumes where it stopped. Every ``COMPACT_EVERY`` chunks the term
+    and an interrupted run resumes where it stopped (papers indexed already are left out before
+    the chunks are cut, so a re-run does no work for them). Every ``COMPACT_EVERY`` chunks the term
     index is compacted, so later chunks do not read ever more files; after the last chunk the
     term index and the edges are. ``progress(done, total)`` is called after
     each chunk with the snapshot's papers handled so far.
@@ -576,7 +577,9 @@ def index_related(
     }
     papers = pl.from_arrow(snapshot_papers(con, snapshot_id))
     paper_ids = papers["paper_id"].unique().sort()
-    chunks = [paper_ids[i : i + chunk_papers] for i in range(0, len(paper_ids), chunk_papers)]
+    indexed = _indexed(con, paper_ids)
+    todo = paper_ids.filter(~paper_ids.is_in(indexed.implode()))
+    chunks = [todo[i : i + chunk_papers] for i in range(0, len(todo), chunk_papers)]
 
     def attempt(index: int, chunk: pl.Series) -> int:
         members = papers.filter(pl.col("paper_id").is_in(chunk.implode()))
@@ -588,7 +591,7 @@ def index_related(
             commit_message(con, f"related papers for {snapshot_id} ({fresh} new{part})")
         return fresh
 
-    fresh_total, done = 0, 0
+    fresh_total, done = 0, len(indexed)
     for index, chunk in enumerate(chunks):
         fresh_total += with_retry(lambda index=index, chunk=chunk: attempt(index, chunk))
         done += len(chunk)
@@ -599,6 +602,18 @@ def index_related(
     if len(chunks) > 1:
         compact(con, (*TERM_INDEX, "related_edges"))
     return fresh_total
+
+
+def _indexed(con: duckdb.DuckDBPyConnection, paper_ids: pl.Series) -> pl.Series:
+    """Which of ``paper_ids`` the related-papers index holds already (by key: a scan of one
+    64-bit column)."""
+    wanted = pa.table({"paper_id": paper_ids.to_arrow()})
+    with registered(con, {"wanted": wanted}):
+        found = con.execute(
+            "SELECT paper_id FROM wanted WHERE md5_number_lower(paper_id) IN "
+            "(SELECT paper_key FROM indexed_papers)"
+        ).to_arrow_table()
+    return pl.Series("paper_id", found["paper_id"], dtype=pl.String)
 
 
 NOTHING_TO_COMPACT = "nothing to compact: every table is one file without deletes"

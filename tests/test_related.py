@@ -219,18 +219,37 @@ def test_a_large_snapshot_compacts_its_term_index_as_it_goes(tmp_path, sample_by
     assert compactions == [5, 1]
 
 
-def test_an_interrupted_indexing_resumes_where_it_stopped(home, sample_bytes):
+def test_an_interrupted_indexing_resumes_where_it_stopped(tmp_path, sample_bytes, monkeypatch):
+    """The re-run counts terms only for the papers not indexed yet, reports progress from where
+    it stopped, and links exactly as an uninterrupted run does."""
+    edges = "SELECT * EXCLUDE (snapshot_id) FROM related_edges ORDER BY ALL"
+    with warehouse.session(Home(tmp_path / "uninterrupted")) as con:
+        load_dump(con, "day1", sample_bytes, date(2026, 11, 26), link_related=False)
+        warehouse.index_related(con, "day1", chunk_papers=50)
+        expected = con.execute(edges).fetchall()
+
     def stop_after_two_chunks(done: int, total: int) -> None:
         if done == 100:
             raise KeyboardInterrupt
 
-    with warehouse.session(home) as con:
+    counted, reported = [], []
+    term_counts = related.term_counts
+    with warehouse.session(Home(tmp_path / "interrupted")) as con:
         load_dump(con, "day1", sample_bytes, date(2026, 11, 26), link_related=False)
         with pytest.raises(KeyboardInterrupt):
             warehouse.index_related(con, "day1", chunk_papers=50, progress=stop_after_two_chunks)
         assert con.execute("SELECT count(*) FROM indexed_papers").fetchone()[0] == 100
-        assert warehouse.index_related(con, "day1", chunk_papers=50) == 148
+        monkeypatch.setattr(
+            related, "term_counts", lambda p: counted.append(p.num_rows) or term_counts(p)
+        )
+        resumed = warehouse.index_related(
+            con, "day1", chunk_papers=50, progress=lambda *step: reported.append(step)
+        )
+        assert resumed == 148
         assert con.execute("SELECT count(*) FROM indexed_papers").fetchone()[0] == 248
+        assert con.execute(edges).fetchall() == expected and len(expected) > 1000
+    assert counted == [50, 50, 48]
+    assert reported == [(150, 248), (200, 248), (248, 248)]
 
 
 def test_no_papers_have_no_terms():
