@@ -308,8 +308,9 @@ def _apply_schema(con: duckdb.DuckDBPyConnection) -> None:
 def _migrate(con: duckdb.DuckDBPyConnection) -> set[str]:
     """Bring a warehouse written by earlier versions to the current layout, keeping its data:
     related papers used to be a table with a stored rank (now the related_papers view ranks the
-    related_edges table); papers had no abstract MD5 or title block keys; the term index had no term or paper keys,
-    indexed papers no top scores. Returns the tables whose rows were rewritten."""
+    related_edges table); papers had no abstract MD5 or title block keys; the term index had no
+    term or paper keys, indexed papers no top scores. Returns the tables whose rows were
+    rewritten."""
     rewritten: set[str] = set()
     columns = {
         (table, column)
