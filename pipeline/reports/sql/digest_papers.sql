@@ -20,18 +20,27 @@ code AS (
     WHERE snapshot_id = $snapshot_id AND kind = 'code' AND list_contains($paper_ids, paper_id)
     GROUP BY paper_id
 ),
+edge_rows AS MATERIALIZED (
+    SELECT rowid AS row FROM related_edges
+    WHERE paper_key IN (SELECT md5_number_lower(unnest($paper_ids)))
+),
 best_edges AS (
     SELECT paper_id, related_id, score, shared_terms,
            row_number() OVER (PARTITION BY paper_id ORDER BY score DESC, related_id) AS rank
     FROM related_edges
-    WHERE list_contains(list_transform($paper_ids, id -> md5_number_lower(id)), paper_key)
+    WHERE rowid IN (SELECT row FROM edge_rows)
     QUALIFY rank <= 3
+),
+related_rows AS MATERIALIZED (
+    SELECT rowid AS row FROM papers WHERE paper_id IN (SELECT related_id FROM best_edges)
 ),
 related AS (
     SELECT r.paper_id,
            list(struct_pack(title := q.title, score := r.score, shared := r.shared_terms)
                 ORDER BY r.rank) AS related
-    FROM best_edges r JOIN papers q ON q.paper_id = r.related_id
+    FROM best_edges r
+    JOIN (SELECT paper_id, title FROM papers WHERE rowid IN (SELECT row FROM related_rows)) q
+      ON q.paper_id = r.related_id
     GROUP BY r.paper_id
 ),
 texts AS (
