@@ -160,8 +160,11 @@ def related_papers(
             ),
         )
     with warehouse.session(paperlake.paths, read_only=True) as con:
+        # (two counts: the snapshot's own reads its files only, the total comes from metadata)
         edges, total = con.execute(
-            "SELECT count(*) FILTER (WHERE snapshot_id = ?), count(*) FROM related_edges", [key]
+            "SELECT (SELECT count(*) FROM related_edges WHERE snapshot_id = ?), "
+            "(SELECT count(*) FROM related_edges)",
+            [key],
         ).fetchone()
         # (the titles are read in one pass over papers: each pass decodes every stored title)
         sample = con.execute(

@@ -79,11 +79,14 @@ def test_whole_graph_for_one_partition(home, instance, sample_bytes):
             ).fetchone()[0]
             > 100
         )
+        n_edges = con.execute("SELECT count(*) FROM related_edges").fetchone()[0]
         strongest = con.execute(
             "SELECT p.title, q.score FROM related_edges q JOIN papers p USING (paper_id) "
             "ORDER BY q.score DESC, q.paper_id, q.related_id LIMIT 10"
         ).fetchall()
     (related,) = result.asset_materializations_for_node("warehouse__related_papers")
+    assert related.metadata["edges_written"].value == n_edges > 1000
+    assert related.metadata["dagster/row_count"].value == n_edges
     shown = related.metadata["strongest_links"].value.splitlines()[2:]
     assert len(shown) == len(strongest) == 10
     for line, (title, score) in zip(shown, strongest, strict=True):
