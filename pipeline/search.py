@@ -40,6 +40,9 @@ MERGE_FANOUT = 4
 STEMMER = "porter"
 # A reader removes downloaded segments that are no longer live once they are this old.
 PRUNE_AFTER_SECONDS = 300
+# Segments of at least this many papers take their best hits by MaxScore (see _BEST_SCORES); in
+# smaller ones summing every posting of the query's terms costs less than the bound's queries.
+MAXSCORE_FROM_PAPERS = 20_000
 
 
 @dataclass(frozen=True)
@@ -258,13 +261,15 @@ def _segment_scores(segment: Segment, stored: bool, top: str | None = None) -> s
         f"SELECT termid FROM {fts}.dict WHERE term IN "
         f"(SELECT DISTINCT stem(unnest({fts}.tokenize(q)), '{STEMMER}'))"
     )
-    if stored and top is not None:
+    if stored and top is not None and segment.papers >= MAXSCORE_FROM_PAPERS:
         scores = _BEST_SCORES.format(fts=fts, query_terms=query_terms, k=top)
     elif stored:
         scores = (
             f"SELECT docid, sum(part) AS score FROM {fts}.postings "
             f"WHERE termid IN ({query_terms}) GROUP BY docid"
         )
+        if top is not None:
+            scores = _with_ties(scores, top)
     else:
         scores = f"""
             SELECT tt.docid, sum({_BM25_PART}) AS score

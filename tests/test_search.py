@@ -6,6 +6,8 @@ import sys
 import time
 from datetime import date
 
+import pytest
+
 from pipeline import search, warehouse
 from pipeline.home import REPO_ROOT
 from tests.conftest import listing, load_dump, sample_papers
@@ -129,10 +131,16 @@ def test_the_best_hits_are_the_first_of_all_hits_across_segments(home):
         assert found == [paper_id for paper_id, _ in every[:7]] == [b for (b,) in best], query
 
 
-def test_the_best_hits_skip_no_paper_that_the_sum_of_every_posting_ranks(home):
-    """search_best prunes postings that cannot reach a segment's k best (MaxScore); for queries of
-    common and rare words alike, one word or several, it returns exactly the first k of all hits."""
+@pytest.mark.parametrize("maxscore_from", [0, search.MAXSCORE_FROM_PAPERS])
+def test_the_best_hits_skip_no_paper_that_the_sum_of_every_posting_ranks(
+    home, monkeypatch, maxscore_from
+):
+    """search_best prunes postings that cannot reach a segment's k best (MaxScore; here in every
+    segment, or only in large ones); for queries of common and rare words alike, one word or
+    several, it returns exactly the first k of all hits."""
     import random
+
+    monkeypatch.setattr(search, "MAXSCORE_FROM_PAPERS", maxscore_from)
 
     papers = sample_papers()
     _index(home, "day1", papers[:200], date(2026, 11, 1))
