@@ -1,5 +1,6 @@
 -- Index the papers of one snapshot that are not indexed yet and link them to their nearest
--- neighbours. Input: new_terms(paper_id, term, display, tf) for the snapshot's papers.
+-- neighbours. Input: new_terms(paper_id, term, display, tf) for the snapshot's papers
+-- that are not indexed yet (pipeline.warehouse.index_related leaves the others out).
 -- Parameters: $snapshot_id, $terms_per_paper, $neighbours, $common_share, $max_postings.
 -- Work is proportional to the new papers and the posting lists of their (selective) terms.
 -- Terms and papers are joined by 64-bit keys, md5_number_lower(term) and
@@ -12,8 +13,7 @@ CREATE OR REPLACE TEMP TABLE chunk_terms AS
 SELECT *, md5_number_lower(term) AS term_key, md5_number_lower(paper_id) AS paper_key FROM new_terms;
 
 CREATE OR REPLACE TEMP TABLE fresh AS
-SELECT DISTINCT paper_id, paper_key FROM chunk_terms
-WHERE paper_key NOT IN (SELECT paper_key FROM indexed_papers);
+SELECT DISTINCT paper_id, paper_key FROM chunk_terms;
 
 MERGE INTO term_stats AS t
 USING (
