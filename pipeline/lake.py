@@ -14,6 +14,7 @@ Every process that reads or writes the warehouse must see the same settings.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 from collections.abc import Mapping
@@ -65,9 +66,20 @@ class LakeLocation:
         return needed
 
     def may_exist(self) -> bool:
-        """False when the warehouse surely does not exist yet (an embedded catalog not yet
-        created); a remote catalog is only known by attaching it."""
-        return self.sqlite_file is None or self.sqlite_file.exists()
+        """False when the warehouse surely does not exist yet: an embedded catalog not yet
+        created, or created by a first run that was stopped before DuckLake set it up; a remote
+        catalog is only known by attaching it."""
+        if self.sqlite_file is None:
+            return True
+        if not self.sqlite_file.exists():
+            return False
+        with contextlib.closing(
+            sqlite3.connect(f"{self.sqlite_file.as_uri()}?mode=ro", uri=True)
+        ) as catalog:
+            found = catalog.execute(
+                "SELECT count(*) FROM sqlite_master WHERE name = 'ducklake_metadata'"
+            ).fetchone()
+        return found[0] > 0
 
     def prepare(self) -> None:
         """Create what a writer needs before attaching: the embedded catalog in WAL mode."""

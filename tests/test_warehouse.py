@@ -104,6 +104,17 @@ def test_readers_need_an_existing_warehouse(home):
         warehouse.connect(home, read_only=True)
 
 
+def test_a_catalog_file_ducklake_never_set_up_reads_as_no_warehouse(home):
+    """A first run killed after creating the catalog file but before DuckLake attached it."""
+    from pipeline.lake import lake_location
+
+    lake_location(home).prepare()
+    with pytest.raises(warehouse.WarehouseMissingError, match="ingest a dump first"):
+        warehouse.connect(home, read_only=True)
+    with warehouse.session(home) as writer:  # the next run sets it up
+        assert writer.execute("SELECT count(*) FROM snapshots").fetchone() == (0,)
+
+
 def test_a_catalog_without_tables_reads_as_no_warehouse(home):
     """A first run killed after creating the catalog but before its schema committed."""
     import duckdb
