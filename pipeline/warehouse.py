@@ -42,7 +42,7 @@ from pipeline.schemas import ARTIFACT_VERSIONS
 
 SQL_DIR = REPO_ROOT / "warehouse"
 # Bump when load_snapshot.sql or keyword_trends.sql change what a load writes.
-LOAD_VERSION = "3"
+LOAD_VERSION = "4"
 # Rising/falling keywords: each snapshot against its trailing window of earlier snapshots.
 TREND_PARAMETERS = {"window": 7, "prior": 1000.0, "min_support": 3}
 CATALOG_ALIAS = "lake"
@@ -309,8 +309,8 @@ def _migrate(con: duckdb.DuckDBPyConnection) -> set[str]:
     """Bring a warehouse written by earlier versions to the current layout, keeping its data:
     related papers used to be a table with a stored rank (now the related_papers view ranks the
     related_edges table); papers had no abstract MD5 or title block keys; the term index had no
-    term or paper keys, indexed papers no top scores. Returns the tables whose rows were
-    rewritten."""
+    term or paper keys, indexed papers no top scores, keyword trends no display forms. Returns
+    the tables whose rows were rewritten."""
     rewritten: set[str] = set()
     columns = {
         (table, column)
@@ -366,6 +366,15 @@ def _migrate(con: duckdb.DuckDBPyConnection) -> set[str]:
             {"neighbours": related.NEIGHBOURS},
         )
         rewritten.add("indexed_papers")
+    if ("keyword_trends", "keyphrase") in columns and ("keyword_trends", "display") not in columns:
+        con.execute("ALTER TABLE keyword_trends ADD COLUMN display VARCHAR")
+        # the corpus-wide form stands in for the forms each snapshot wrote
+        con.execute(
+            "UPDATE keyword_trends SET display = k.display FROM keywords k "
+            "WHERE keyword_trends.keyphrase = k.keyphrase"
+        )
+        con.execute("UPDATE keyword_trends SET display = keyphrase WHERE display IS NULL")
+        rewritten.add("keyword_trends")
     return rewritten
 
 

@@ -193,6 +193,67 @@ def test_corpus_statistics_do_not_depend_on_load_order(tmp_path, monkeypatch):
     assert display == ("Sparse Mixture Routing",), "the earliest snapshot's form is shown"
 
 
+def _routing_days(con) -> None:
+    """Three days: two papers write 'Sparse Mixture Routing', the next day two others write it in
+    lower case, the third day nobody does."""
+    papers = {
+        "day-1": ["Sparse Mixture Routing", "Sparse Mixture Routing"],
+        "day-2": ["sparse mixture routing", "sparse mixture routing"],
+        "day-3": [],
+    }
+    for i, (key, phrases) in enumerate(papers.items()):
+        written = [
+            (f"{p} study {key} {j}", ABSTRACT.format(phrase=p)) for j, p in enumerate(phrases)
+        ]
+        other = (
+            f"Quantum Error Mitigation {key}",
+            ABSTRACT.format(phrase="quantum error mitigation"),
+        )
+        load_dump(con, key, _listing(*written, other), date(2026, 3, 1 + i), link_related=False)
+
+
+def test_keyword_trends_show_each_snapshots_own_display_form(home):
+    """A snapshot's keyphrases are shown as its papers wrote them (a keyphrase gone from it, as
+    its window last wrote it); the corpus statistics keep the earliest form."""
+    from pipeline.reports import digest
+
+    with warehouse.session(home) as con:
+        _routing_days(con)
+        shown = con.execute(
+            "SELECT snapshot_id, display, doc_freq FROM keyword_trends "
+            "WHERE keyphrase = 'sparse mixture routing' ORDER BY snapshot_id"
+        ).fetchall()
+        assert shown == [
+            ("day-1", "Sparse Mixture Routing", 2),
+            ("day-2", "sparse mixture routing", 2),
+            ("day-3", "sparse mixture routing", 0),
+        ]
+        corpus = "SELECT display FROM keywords WHERE keyphrase = 'sparse mixture routing'"
+        assert con.execute(corpus).fetchone() == ("Sparse Mixture Routing",)
+        assert ("sparse mixture routing", 2) in digest.load_digest(con, "day-2").top_keywords
+        assert ("Sparse Mixture Routing", 2) in digest.load_digest(con, "day-1").top_keywords
+
+
+def test_keyword_trends_stored_without_display_forms_get_them(home, monkeypatch):
+    """Warehouses written before keyword trends kept display forms are given the corpus's form
+    when opened."""
+    with warehouse.session(home) as con:
+        _routing_days(con)
+        con.execute("ALTER TABLE keyword_trends DROP COLUMN display")
+        con.execute("UPDATE schema_info SET fingerprint = 'an earlier schema'")
+    monkeypatch.setattr(warehouse, "_DATABASES", {})  # the next process to open it
+    with warehouse.session(home) as con:
+        missing = con.execute(
+            "SELECT count(*) FROM keyword_trends t LEFT JOIN keywords k USING (keyphrase) "
+            "WHERE t.display IS DISTINCT FROM coalesce(k.display, t.keyphrase)"
+        ).fetchone()
+        assert missing == (0,)
+        routing = con.execute(
+            "SELECT DISTINCT display FROM keyword_trends WHERE keyphrase = 'sparse mixture routing'"
+        ).fetchall()
+        assert routing == [("Sparse Mixture Routing",)]
+
+
 def test_spill_files_go_to_the_home_not_the_working_directory(home):
     with warehouse.session(home) as con:
         folder = con.execute("SELECT current_setting('temp_directory')").fetchone()[0]

@@ -12,17 +12,19 @@ WHERE q.seq BETWEEN k.seq AND k.seq + $window;
 
 -- Counts of each target snapshot (side a) and of its trailing window (side b).
 CREATE OR REPLACE TEMP TABLE trend_counts AS
+-- The display form of a keyphrase the target lacks is the latest of its window's.
 WITH counts AS (
-    SELECT t.snapshot_id AS target, k.keyphrase, k.doc_freq AS y_a, 0 AS y_b
+    SELECT t.snapshot_id AS target, k.keyphrase, k.doc_freq AS y_a, 0 AS y_b, t.seq, k.display
     FROM trend_targets t
     JOIN keyword_trends k ON k.snapshot_id = t.snapshot_id AND k.doc_freq > 0
     UNION ALL
-    SELECT t.snapshot_id, k.keyphrase, 0, k.doc_freq
+    SELECT t.snapshot_id, k.keyphrase, 0, k.doc_freq, w.seq, k.display
     FROM trend_targets t
     JOIN snapshot_sequence w ON w.seq BETWEEN t.seq - $window AND t.seq - 1
     JOIN keyword_trends k ON k.snapshot_id = w.snapshot_id AND k.doc_freq > 0
 )
-SELECT target, keyphrase, sum(y_a)::DOUBLE AS y_a, sum(y_b)::DOUBLE AS y_b
+SELECT target, keyphrase, sum(y_a)::DOUBLE AS y_a, sum(y_b)::DOUBLE AS y_b,
+       arg_max(display, seq) AS display
 FROM counts GROUP BY target, keyphrase;
 
 CREATE OR REPLACE TEMP TABLE trend_stats AS
@@ -42,7 +44,8 @@ odds AS (
            1 / (y_a + alpha) + 1 / (y_b + alpha) AS variance
     FROM priors
 )
-SELECT target AS snapshot_id, keyphrase, y_a::INTEGER AS doc_freq, y_b::INTEGER AS window_doc_freq,
+SELECT target AS snapshot_id, keyphrase, display, y_a::INTEGER AS doc_freq,
+       y_b::INTEGER AS window_doc_freq,
        CASE WHEN y_a + y_b >= $min_support THEN log_odds END AS log_odds,
        CASE WHEN y_a + y_b >= $min_support THEN log_odds / sqrt(variance) END AS z
 FROM odds;
@@ -52,7 +55,7 @@ DELETE FROM keyword_trends
 WHERE doc_freq = 0 AND snapshot_id IN (SELECT snapshot_id FROM trend_targets);
 
 INSERT INTO keyword_trends BY NAME
-SELECT s.keyphrase, s.snapshot_id, t.observed_on, 0 AS doc_freq, 0.0 AS share,
+SELECT s.keyphrase, s.snapshot_id, t.observed_on, s.display, 0 AS doc_freq, 0.0 AS share,
        s.window_doc_freq, s.log_odds, s.z
 FROM trend_stats s JOIN trend_targets t USING (snapshot_id)
 WHERE s.doc_freq = 0 AND s.z IS NOT NULL;

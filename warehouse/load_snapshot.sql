@@ -168,7 +168,7 @@ DELETE FROM keywords WHERE doc_freq <= 0;
 
 DELETE FROM keyword_trends WHERE snapshot_id = $snapshot_id;
 INSERT INTO keyword_trends BY NAME
-SELECT k.keyphrase, $snapshot_id AS snapshot_id, s.observed_on,
+SELECT k.keyphrase, $snapshot_id AS snapshot_id, s.observed_on, min(k.display) AS display,
        count(DISTINCT k.paper_id)::INTEGER AS doc_freq,
        count(DISTINCT k.paper_id) / greatest(s.n_papers, 1) AS share
 FROM new_keywords k, new_snapshot s

@@ -80,10 +80,13 @@ CREATE TABLE IF NOT EXISTS keywords (
 -- compares with the trailing window of earlier snapshots: the log-odds ratio with an informative
 -- Dirichlet prior (Monroe et al. 2008) and its z-score (> 2: rising, < -2: falling). Keyphrases
 -- that were in the window but are absent now have a row with doc_freq 0, so falling ones show.
+-- Each row carries its display form, so reports show keyphrases without reading `keywords`.
 CREATE TABLE IF NOT EXISTS keyword_trends (
     keyphrase        VARCHAR NOT NULL,
     snapshot_id      VARCHAR NOT NULL,
     observed_on      DATE NOT NULL,
+    display          VARCHAR,           -- as the snapshot's papers wrote it (for a keyphrase
+                                        -- absent from the snapshot, as its window last did)
     doc_freq         INTEGER NOT NULL,
     share            DOUBLE NOT NULL,   -- doc_freq / papers in the snapshot
     window_doc_freq  INTEGER,           -- papers with it in the trailing window

@@ -2,11 +2,10 @@
 -- strongest first, with their share in each of the last snapshots.
 -- Parameters: $snapshot_id, $limit, $history.
 WITH ranked AS (
-    SELECT t.keyphrase, coalesce(k.display, t.keyphrase) AS display, t.doc_freq,
-           t.window_doc_freq, t.z,
-           row_number() OVER (PARTITION BY t.z > 0 ORDER BY abs(t.z) DESC, t.keyphrase) AS position
-    FROM keyword_trends t LEFT JOIN keywords k USING (keyphrase)
-    WHERE t.snapshot_id = $snapshot_id AND t.z IS NOT NULL
+    SELECT keyphrase, display, doc_freq, window_doc_freq, z,
+           row_number() OVER (PARTITION BY z > 0 ORDER BY abs(z) DESC, keyphrase) AS position
+    FROM keyword_trends
+    WHERE snapshot_id = $snapshot_id AND z IS NOT NULL
 ),
 recent AS (
     SELECT q.snapshot_id, q.observed_on FROM snapshot_sequence q
