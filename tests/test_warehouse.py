@@ -66,6 +66,28 @@ def test_paper_seen_on_two_days_is_one_paper(home, sample_bytes):
         assert _counts(con)["doc_freq"] == 2480
 
 
+def test_listing_changes_on_a_day_with_several_snapshots(home):
+    """Snapshots of the same day follow one another by ingestion time (then id): a paper an
+    earlier snapshot of that day listed has returned, not arrived, when a later one lists it
+    again after one without it."""
+    papers = sample_papers()
+    listed = {
+        "a-morning": papers[0:10],
+        "b-noon": papers[5:15],
+        "c-evening": papers[0:20],
+    }
+    with warehouse.session(home) as con:
+        _load(con, "day0", listing(papers[15:18]), date(2026, 11, 25))
+        for snapshot_id, snapshot_papers in listed.items():
+            _load(con, snapshot_id, listing(snapshot_papers), date(2026, 11, 26))
+        statuses = con.execute(
+            "SELECT status, count(*) FROM listing_changes WHERE snapshot_id = 'c-evening' "
+            "GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+    # 5-14 were at noon; 0-4 in the morning only; 15-17 the day before; 18-19 never
+    assert statuses == [("continuing", 10), ("new", 2), ("returned", 8)]
+
+
 def test_listing_changes_tell_new_returned_and_continuing_papers(home):
     """Statuses follow the snapshots' date order, not their load order, and a query on one
     snapshot sees exactly that snapshot's rows of the whole view."""

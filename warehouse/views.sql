@@ -90,18 +90,29 @@ WINDOW w AS (ORDER BY observed_on, ingested_at, snapshot_id);
 -- Every listing with its rank in the previous snapshot and whether the paper is new (never
 -- listed before), returned (listed before, but not in the previous snapshot) or continuing.
 -- Filtered on a snapshot, only that snapshot's listings are read whole, the previous one's by
--- its id, and the earlier listings of its papers looked up (no CTE over all listings: DuckDB
--- would materialize every listing of history first).
+-- its id, and its papers by date: a paper first seen before the snapshot's day was listed
+-- before, and a listed paper was last seen on that day or later, so DuckLake skips the papers
+-- not seen since. Only on a day with several snapshots are that day's earlier listings read.
+-- (No CTE over all listings: DuckDB would materialize every listing of history first.)
 CREATE OR REPLACE VIEW listing_changes AS
+WITH same_day_listings AS (
+    SELECT e.paper_id, q.observed_on, q.seq
+    FROM snapshot_sequence q JOIN listings e USING (snapshot_id)
+    WHERE q.observed_on IN (
+        SELECT observed_on FROM snapshots GROUP BY observed_on HAVING count(*) > 1
+    )
+)
 SELECT l.snapshot_id, l.paper_id, l.rank, prev.rank AS previous_rank,
        CASE WHEN prev.rank IS NOT NULL THEN 'continuing'
+            WHEN p.first_seen < q.observed_on THEN 'returned'
             WHEN EXISTS (
-                SELECT 1 FROM listings e JOIN snapshot_sequence eq USING (snapshot_id)
-                WHERE e.paper_id = l.paper_id AND eq.seq < q.seq
+                SELECT 1 FROM same_day_listings e
+                WHERE e.paper_id = l.paper_id AND e.observed_on = q.observed_on AND e.seq < q.seq
             ) THEN 'returned'
             ELSE 'new' END AS status
 FROM listings l
 JOIN snapshot_sequence q USING (snapshot_id)
+JOIN papers p ON p.paper_id = l.paper_id AND p.last_seen >= q.observed_on
 LEFT JOIN listings prev ON prev.snapshot_id = q.previous_id AND prev.paper_id = l.paper_id;
 
 -- Papers of the previous snapshot that are missing from this one.
