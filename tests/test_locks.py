@@ -24,19 +24,25 @@ from tests.conftest import listing, materialize_snapshot, sample_papers
 POSTGRES = "postgres:dbname=postgres host=127.0.0.1 user=postgres"
 
 
-def _hold(location: LakeLocation, name: str, tmp_path: Path, seconds: float) -> subprocess.Popen:
-    """Another process that takes the lock, says so in a file, holds it for ``seconds`` and
-    writes ``<file>.done`` just before letting go."""
+def _hold(
+    location: LakeLocation, name: str, tmp_path: Path, seconds: float, until: Path | None = None
+) -> subprocess.Popen:
+    """Another process that takes the lock, says so in a file, holds it for ``seconds`` (or,
+    with ``until``, until that file exists, ``seconds`` at most) and writes ``<file>.done``
+    just before letting go."""
     ready = tmp_path / f"holding-{name}"
+    release = str(until) if until else ""
     code = textwrap.dedent(
         f"""
-        import time
+        import os, time
         from pipeline import locks
         from pipeline.lake import LakeLocation
         with locks.exclusive(LakeLocation({location.metadata!r}, {location.data_path!r}, {{}}),
                              {name!r}):
             open({str(ready)!r}, "w").close()
-            time.sleep({seconds})
+            deadline = time.monotonic() + {seconds}
+            while time.monotonic() < deadline and not ({release!r} and os.path.exists({release!r})):
+                time.sleep(0.01)
             open({str(ready)!r} + ".done", "w").close()
         """
     )
@@ -172,14 +178,39 @@ def test_a_run_that_waits_for_the_writer_says_so_in_its_log(home: Home, instance
     """The Dagster instance manages the ``paperlake`` logger, so a step that waits for another
     writer shows it in the run's log (the UI), with how long it waited."""
     data = listing(sample_papers()[:40])
-    assert materialize_snapshot(instance, home, "day1", data).success
-    holder = _hold(lake_location(home), warehouse.WRITER_LOCK, tmp_path, 2.0)
-    result = materialize_snapshot(instance, home, "day2", listing(sample_papers()[20:60]))
-    assert result.success and holder.wait(timeout=30) == 0
-    messages = [
-        event.message
-        for event in instance.all_logs(result.run_id)
-        if event.message and "warehouse's writer lock" in event.message
-    ]
+    first = materialize_snapshot(instance, home, "day1", data)
+    assert first.success
+    # held until the run says it waits, however long its earlier steps take on a busy machine
+    release = tmp_path / "release"
+    holder = _hold(lake_location(home), warehouse.WRITER_LOCK, tmp_path, 120, until=release)
+    outcome = {}
+    day2 = listing(sample_papers()[20:60])
+    run = threading.Thread(
+        target=lambda: outcome.update(result=materialize_snapshot(instance, home, "day2", day2))
+    )
+    run.start()
+
+    def lock_messages(run_id: str) -> list[str]:
+        return [
+            event.message
+            for event in instance.all_logs(run_id)
+            if event.message and "warehouse's writer lock" in event.message
+        ]
+
+    def waiting() -> bool:
+        latest = instance.get_runs(limit=1)
+        return (
+            bool(latest)
+            and latest[0].run_id != first.run_id
+            and any(m.startswith("waiting for") for m in lock_messages(latest[0].run_id))
+        )
+
+    deadline = time.monotonic() + 120
+    while run.is_alive() and time.monotonic() < deadline and not waiting():
+        time.sleep(0.05)
+    release.touch()
+    run.join(timeout=120)
+    assert outcome["result"].success and holder.wait(timeout=30) == 0
+    messages = lock_messages(outcome["result"].run_id)
     assert any(m.startswith("waiting for the warehouse's writer lock") for m in messages)
     assert any(m.startswith("got the warehouse's writer lock after") for m in messages)
