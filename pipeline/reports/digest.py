@@ -126,13 +126,7 @@ def top_titles(
     con: duckdb.DuckDBPyConnection, snapshot_ids: list[str], top_n: int
 ) -> dict[str, list[str]]:
     """Titles of the ``top_n`` best-ranked papers of each of ``snapshot_ids``, best first."""
-    rows = con.execute(
-        "SELECT snapshot_id, list(title ORDER BY rank) FROM ranked_papers "
-        "WHERE list_contains($snapshot_ids, snapshot_id) AND rank <= $top_n "
-        "GROUP BY snapshot_id",
-        {"snapshot_ids": snapshot_ids, "top_n": top_n},
-    ).fetchall()
-    return dict(rows)
+    return dict(run_query(con, "top_titles", snapshot_ids=snapshot_ids, top_n=top_n))
 
 
 def _top_ids(con: duckdb.DuckDBPyConnection, snapshot_id: str, top_n: int) -> list[str]:

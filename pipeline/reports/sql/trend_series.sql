@@ -1,7 +1,15 @@
 -- Share of papers with each of the corpus's most frequent keyphrases, per snapshot, over the last
 -- $history snapshots. Parameters: $top, $history.
-WITH top AS (
-    SELECT keyphrase, display FROM keywords ORDER BY doc_freq DESC, keyphrase LIMIT $top
+-- The top keyphrases are found by their counts first (one integer column of every keyphrase);
+-- only keyphrases at or above the $top-th count have their text read.
+WITH cutoff AS (
+    SELECT min(doc_freq) AS doc_freq
+    FROM (SELECT doc_freq FROM keywords ORDER BY doc_freq DESC LIMIT $top)
+),
+top AS (
+    SELECT k.keyphrase, k.display FROM keywords k, cutoff c
+    WHERE k.doc_freq >= c.doc_freq
+    ORDER BY k.doc_freq DESC, k.keyphrase LIMIT $top
 ),
 recent AS (
     SELECT snapshot_id, observed_on FROM snapshot_sequence
