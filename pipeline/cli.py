@@ -196,8 +196,9 @@ def gc(keep: int | None, older_than: int | None, dry_run: bool) -> None:
 @main.command()
 def compact() -> None:
     """Compact the warehouse's data files now (the weekly_compaction schedule does it every
-    week): deleted rows are dropped from the files and small files merged. Every warehouse
-    version stays readable. Loads wait while it runs."""
+    week): deleted rows are dropped from the files and small files merged; then warehouse
+    versions older than PAPERLAKE_KEEP_VERSIONS_DAYS (default 30; 0 keeps them all) are
+    expired. Loads wait while it runs."""
     from assets.runs import compact_warehouse
 
     try:

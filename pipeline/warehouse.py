@@ -12,12 +12,13 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import os
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -679,6 +680,68 @@ def compact(
         after, _ = file_counts(con, table)
         done.append(Compaction(table, before, after, time.perf_counter() - start))
     return done
+
+
+# How long warehouse versions stay queryable (`--as-of`) once newer ones exist; 0 keeps them all.
+RETENTION_ENV = "PAPERLAKE_KEEP_VERSIONS_DAYS"
+DEFAULT_RETENTION_DAYS = 30
+# Files only expired versions used are deleted once this old: a reader still scanning one has
+# finished by then.
+FILE_GRACE = timedelta(days=1)
+
+
+def version_retention() -> timedelta | None:
+    """How long versions are kept (``PAPERLAKE_KEEP_VERSIONS_DAYS``, default 30 days), or None
+    to keep every version."""
+    text = os.environ.get(RETENTION_ENV, "").strip() or str(DEFAULT_RETENTION_DAYS)
+    try:
+        days = float(text)
+    except ValueError:
+        days = -1.0
+    if days < 0:
+        raise ValueError(
+            f"{RETENTION_ENV}={text!r} is not a number of days (e.g. 30; 0 keeps every version)"
+        )
+    return timedelta(days=days) if days else None
+
+
+@dataclass(frozen=True)
+class Expiry:
+    """Warehouse versions ``expire_versions`` gave up."""
+
+    versions: int
+    older_than: datetime
+
+    def describe(self) -> str:
+        return (
+            f"{self.versions:,} warehouse versions from before "
+            f"{self.older_than:%Y-%m-%d %H:%M %Z} expired (no longer queryable with --as-of)"
+        )
+
+
+def expire_versions(con: duckdb.DuckDBPyConnection, older_than: datetime) -> Expiry | None:
+    """Give up the warehouse versions committed before ``older_than`` (the latest version always
+    stays) and delete the files that only versions expired more than ``FILE_GRACE`` ago used;
+    None when nothing was that old.
+
+    Every version DuckLake keeps is a row in its catalog for each file it used, and every query
+    reads the catalog to find its files: on a warehouse fed daily for a year, time travel to any
+    of thousands of versions makes every scan of every day slower. The data itself is not
+    touched: the latest version, and every snapshot's artifacts, stay.
+    """
+    # (listed by commit time here: ``older_than =>`` also took versions committed after it)
+    [versions] = con.execute(
+        f"SELECT list(snapshot_id) FROM {CATALOG_ALIAS}.snapshots() WHERE snapshot_time < ? "
+        f"AND snapshot_id < (SELECT max(snapshot_id) FROM {CATALOG_ALIAS}.snapshots())",
+        [older_than],
+    ).fetchone()
+    if versions:
+        con.execute(f"CALL ducklake_expire_snapshots('{CATALOG_ALIAS}', versions => ?)", [versions])
+    con.execute(
+        f"CALL ducklake_cleanup_old_files('{CATALOG_ALIAS}', older_than => ?)",
+        [datetime.now(UTC) - FILE_GRACE],
+    )
+    return Expiry(len(versions), older_than) if versions else None
 
 
 def table_names(con: duckdb.DuckDBPyConnection) -> list[str]:

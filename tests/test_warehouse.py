@@ -559,3 +559,64 @@ def test_compaction_keeps_every_row_and_every_version(tmp_path):
             with warehouse.session(home, read_only=True, as_of=str(version[0])) as old:
                 assert table_fingerprints(old) == before
     assert final[0] == final[1]
+
+
+def test_expiring_old_versions_keeps_the_recent_ones_and_every_row(home, monkeypatch):
+    """Versions committed before the cutoff are given up, with the catalog rows of the files only
+    they used (rows every query reads); the data, later versions and the next load are
+    untouched, and asking for an expired version says so."""
+    import time
+    from datetime import UTC, datetime
+
+    papers = sample_papers()
+    with warehouse.session(home) as con:
+        load_dump(con, "day1", listing(papers[0:60]), date(2026, 11, 24))
+        load_dump(con, "day2", listing(papers[30:90]), date(2026, 11, 25))
+        warehouse.compact(con)  # the files it replaced are used by the versions before it only
+        time.sleep(1.1)  # (DuckLake keeps commit times to the second)
+        cutoff = datetime.now(UTC)
+        time.sleep(1.1)
+        load_dump(con, "day3", listing(papers[60:120]), date(2026, 11, 26))
+        kept = con.execute(
+            "SELECT min(snapshot_id) FROM lake.snapshots() WHERE snapshot_time >= ?", [cutoff]
+        ).fetchone()[0]
+        before = table_fingerprints(con)
+        latest = con.execute("SELECT max(snapshot_id) FROM lake.snapshots()").fetchone()[0]
+        catalog_rows = _catalog_file_rows(con)
+        expiry = warehouse.expire_versions(con, cutoff)
+        assert expiry is not None and expiry.versions == kept
+        assert con.execute("SELECT min(snapshot_id) FROM lake.snapshots()").fetchone()[0] == kept
+        assert table_fingerprints(con) == before
+        assert _catalog_file_rows(con) < catalog_rows
+        assert warehouse.expire_versions(con, cutoff) is None  # nothing that old is left
+        load_dump(con, "day4", listing(papers[90:150]), date(2026, 11, 27))
+        assert related_index_problems(con) == []
+    with warehouse.session(home, read_only=True, as_of=str(latest)) as old:
+        assert table_fingerprints(old) == before
+    monkeypatch.setattr(warehouse, "_DATABASES", {})
+    with pytest.raises(Exception, match=str(kept - 1)):
+        warehouse.connect(home, read_only=True, as_of=str(kept - 1))
+
+
+def _catalog_file_rows(con) -> int:
+    """Rows of DuckLake's catalog that list data and delete files, of every version kept."""
+    return con.execute(
+        "SELECT (SELECT count(*) FROM __ducklake_metadata_lake.ducklake_data_file) "
+        "+ (SELECT count(*) FROM __ducklake_metadata_lake.ducklake_delete_file)"
+    ).fetchone()[0]
+
+
+@pytest.mark.parametrize(("setting", "days"), [("", 30), ("7", 7), ("0.5", 0.5), ("0", None)])
+def test_version_retention_is_read_from_the_environment(monkeypatch, setting, days):
+    from datetime import timedelta
+
+    monkeypatch.setenv(warehouse.RETENTION_ENV, setting)
+    expected = None if days is None else timedelta(days=days)
+    assert warehouse.version_retention() == expected
+
+
+@pytest.mark.parametrize("setting", ["a month", "-3"])
+def test_a_bad_version_retention_says_what_it_wants(monkeypatch, setting):
+    monkeypatch.setenv(warehouse.RETENTION_ENV, setting)
+    with pytest.raises(ValueError, match="number of days"):
+        warehouse.version_retention()
