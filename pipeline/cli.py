@@ -78,7 +78,8 @@ def demo() -> None:
 )
 @click.option(
     "--as-of",
-    help="Query the warehouse as it was at a version (see `paperlake versions warehouse`) or a time.",
+    help="Query the warehouse as it was at a version (see `paperlake versions warehouse`) or a "
+    "time, within the last PAPERLAKE_KEEP_VERSIONS_DAYS days (default 30).",
 )
 def sql(query: str | None, output_format: str, as_of: str | None) -> None:
     """Run QUERY against the warehouse, or open an interactive SQL shell without one.
