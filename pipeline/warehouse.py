@@ -185,11 +185,20 @@ def _open(
             options += ", OVERRIDE_DATA_PATH true"
         if as_of is not None:
             options += _time_travel_option(as_of)
-        with_retry(
-            lambda: con.execute(
-                f"ATTACH 'ducklake:{location.metadata}' AS {CATALOG_ALIAS} ({options})"
+        try:
+            with_retry(
+                lambda: con.execute(
+                    f"ATTACH 'ducklake:{location.metadata}' AS {CATALOG_ALIAS} ({options})"
+                )
             )
-        )
+        except duckdb.InvalidInputException as error:
+            if as_of is None or "No snapshot found" not in str(error):
+                raise
+            raise ValueError(
+                f"the warehouse has no version {as_of!r} (any more): versions older than "
+                f"{RETENTION_ENV} (default {DEFAULT_RETENTION_DAYS} days) are expired by the "
+                "weekly maintenance; `paperlake versions warehouse` lists the kept ones"
+            ) from None
         con.execute(f"USE {CATALOG_ALIAS}")
         if not read_only:
             with exclusive(home, WRITER_LOCK):

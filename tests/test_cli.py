@@ -4,6 +4,7 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -130,6 +131,17 @@ def test_compact_from_the_command_line(tmp_path, monkeypatch):
     assert "keyword_trends: 3 data files -> 1" in compacted.stdout
     again = _run(home, "compact")
     assert again.stdout.strip() == "nothing to compact: every table is one file without deletes"
+    # with a retention of a second, every version but the latest is expired, and says so
+    monkeypatch.setenv("PAPERLAKE_KEEP_VERSIONS_DAYS", str(1 / 86400))
+    expired = _run(home, "compact")
+    assert expired.returncode == 0, expired.stderr
+    assert re.search(r"^\d+ warehouse versions from before .* expired", expired.stdout, re.M)
+    gone = _run(home, "sql", "--as-of", "1", count)
+    assert gone.returncode == 1 and "has no version '1' (any more)" in gone.stderr
+    monkeypatch.setenv("PAPERLAKE_KEEP_VERSIONS_DAYS", "a month")
+    refused = _run(home, "compact")
+    assert refused.returncode == 1 and "number of days" in refused.stderr
+    monkeypatch.delenv("PAPERLAKE_KEEP_VERSIONS_DAYS")
     assert json.loads(_run(home, "sql", "--format", "json", count).stdout) == [{"n": 248}]
     assert ("compaction_job", "SUCCESS") in _instance_view(home, monkeypatch)[1]
     missing = _run(tmp_path / "empty", "compact")
