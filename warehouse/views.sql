@@ -92,8 +92,8 @@ WINDOW w AS (ORDER BY observed_on, ingested_at, snapshot_id);
 -- Filtered on a snapshot, only that snapshot's listings are read whole, the previous one's by
 -- its id, and its papers by date: a paper first seen before the snapshot's day was listed
 -- before, and a listed paper was last seen on that day or later, so DuckLake skips the papers
--- not seen since. Only on a day with several snapshots are that day's earlier listings read.
--- (No CTE over all listings: DuckDB would materialize every listing of history first.)
+-- not seen since. Only on a day with several snapshots are that day's earlier listings read
+-- (same_day_listings is empty otherwise; a CTE over every listing would be materialized whole).
 CREATE OR REPLACE VIEW listing_changes AS
 WITH same_day_listings AS (
     SELECT e.paper_id, q.observed_on, q.seq
