@@ -21,11 +21,7 @@ def compact_warehouse(
     (default 30; 0 keeps every version), holding the writer lock (loads wait meanwhile)."""
     retention = warehouse.version_retention()
     with warehouse.session(paperlake.paths) as con:
-        done: list[warehouse.Compaction | warehouse.Expiry] = list(warehouse.compact(con))
-        if retention is not None:
-            expiry = warehouse.expire_versions(con, datetime.now(UTC) - retention)
-            if expiry is not None:
-                done.append(expiry)
+        done = warehouse.maintain(con, datetime.now(UTC) - retention if retention else None)
     for step in done:
         context.log.info(step.describe())
     if not done:

@@ -444,14 +444,13 @@ def _compact_on_sundays(day: Path, home: Home) -> float | None:
     retention = warehouse.version_retention()
     start = time.perf_counter()
     with warehouse.session(home) as con:
-        warehouse.compact(con)
+        cutoff = None
         if retention is not None:
             [cutoff] = con.execute(
                 "SELECT min(ingested_at) FROM snapshots WHERE observed_on >= ?",
                 [sunday - retention],
             ).fetchone()
-            if cutoff is not None:
-                warehouse.expire_versions(con, cutoff)
+        warehouse.maintain(con, cutoff)
     return time.perf_counter() - start
 
 

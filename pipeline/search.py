@@ -262,14 +262,12 @@ def _segment_scores(segment: Segment, stored: bool, top: str | None = None) -> s
         f"(SELECT DISTINCT stem(unnest({fts}.tokenize(q)), '{STEMMER}'))"
     )
     if stored and top is not None and segment.papers >= MAXSCORE_FROM_PAPERS:
-        scores = _BEST_SCORES.format(fts=fts, query_terms=query_terms, k=top)
-    elif stored:
+        return _named(fts, _BEST_SCORES.format(fts=fts, query_terms=query_terms, k=top))
+    if stored:
         scores = (
             f"SELECT docid, sum(part) AS score FROM {fts}.postings "
             f"WHERE termid IN ({query_terms}) GROUP BY docid"
         )
-        if top is not None:
-            scores = _with_ties(scores, top)
     else:
         scores = f"""
             SELECT tt.docid, sum({_BM25_PART}) AS score
@@ -281,8 +279,11 @@ def _segment_scores(segment: Segment, stored: bool, top: str | None = None) -> s
             JOIN {fts}.docs d USING (docid)
             CROSS JOIN {fts}.stats st
             GROUP BY tt.docid"""
-        if top is not None:
-            scores = _with_ties(scores, top)
+    return _named(fts, scores if top is None else _with_ties(scores, top))
+
+
+def _named(fts: str, scores: str) -> str:
+    """``scores`` (docid, score) with each docid's paper id."""
     return f"SELECT d.name AS paper_id, s.score FROM ({scores}) s JOIN {fts}.docs d USING (docid)"
 
 

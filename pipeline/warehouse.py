@@ -704,10 +704,10 @@ def version_retention() -> timedelta | None:
     to keep every version."""
     text = os.environ.get(RETENTION_ENV, "").strip() or str(DEFAULT_RETENTION_DAYS)
     try:
-        days = float(text)
+        days: float | None = float(text)
     except ValueError:
-        days = -1.0
-    if days < 0:
+        days = None
+    if days is None or days < 0:
         raise ValueError(
             f"{RETENTION_ENV}={text!r} is not a number of days (e.g. 30; 0 keeps every version)"
         )
@@ -751,6 +751,16 @@ def expire_versions(con: duckdb.DuckDBPyConnection, older_than: datetime) -> Exp
         [datetime.now(UTC) - FILE_GRACE],
     )
     return Expiry(len(versions), older_than) if versions else None
+
+
+def maintain(
+    con: duckdb.DuckDBPyConnection, expire_before: datetime | None
+) -> list[Compaction | Expiry]:
+    """The weekly upkeep: ``compact`` every table, then ``expire_versions`` committed before
+    ``expire_before`` (None keeps every version); returns what was done."""
+    done: list[Compaction | Expiry] = list(compact(con))
+    expiry = expire_versions(con, expire_before) if expire_before is not None else None
+    return done + ([expiry] if expiry is not None else [])
 
 
 def table_names(con: duckdb.DuckDBPyConnection) -> list[str]:
