@@ -220,13 +220,18 @@ def attach(
 
 
 def _with_stored_scores(con: duckdb.DuckDBPyConnection, live: list[Segment]) -> set[Segment]:
-    """The attached segments that store their postings' score shares."""
-    if not live:
-        return set()
-    found = con.execute(
-        "SELECT database_name, schema_name FROM duckdb_tables() WHERE table_name = 'postings'"
-    ).fetchall()
-    return {s for s in live if (f"s{s.number}", f"fts_main_{s.table}") in found}
+    """The attached segments that store their postings' score shares. (Each segment is asked
+    by name: listing ``duckdb_tables()`` would read the warehouse catalog's every table too.)"""
+    stored = set()
+    for segment in live:
+        try:
+            con.execute(
+                f"SELECT 1 FROM s{segment.number}.fts_main_{segment.table}.postings LIMIT 0"
+            )
+        except duckdb.CatalogException:
+            continue
+        stored.add(segment)
+    return stored
 
 
 # A segment's BM25 (as the fts extension's ``match_bm25`` computes it, k=1.2, b=0.75) is fixed
