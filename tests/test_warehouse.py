@@ -7,6 +7,7 @@ import pytest
 
 from pipeline import warehouse
 from pipeline.home import Home
+from pipeline.reports import digest
 from tests.conftest import listing, load_dump, sample_papers
 from tests.state import related_index_problems, table_fingerprints
 
@@ -414,6 +415,31 @@ def test_papers_stored_without_an_abstract_md5_get_one(home, sample_bytes, monke
         n_papers = con.execute("SELECT count(*) FROM papers").fetchone()[0]
         load_dump(con, "day2", sample_bytes, date(2026, 11, 27))
         assert con.execute("SELECT count(*) FROM papers").fetchone()[0] == n_papers
+
+
+def test_papers_stored_without_a_paper_key_get_one(home, sample_bytes, monkeypatch):
+    """Warehouses written before papers had a paper key are given it when opened; lookups by id
+    (search, the digest) find the papers by it, and the next load recognises every paper."""
+    with warehouse.session(home) as con:
+        load_dump(con, "day1", sample_bytes, date(2026, 11, 26))
+        warehouse.index_search(con, home, "day1")
+    with warehouse.session(home) as con:
+        expected = con.execute(
+            "SELECT paper_id, md5_number_lower(paper_id) FROM papers ORDER BY ALL"
+        ).fetchall()
+        found = warehouse.find_papers(con, "grokking", 3)
+        papers = digest.load_digest(con, "day1").papers
+        con.execute("ALTER TABLE papers DROP COLUMN paper_key")
+        con.execute("UPDATE schema_info SET fingerprint = 'an earlier schema'")
+    monkeypatch.setattr(warehouse, "_DATABASES", {})  # the next process to open it
+    with warehouse.session(home) as con:
+        stored = con.execute("SELECT paper_id, paper_key FROM papers ORDER BY ALL").fetchall()
+        assert stored == expected
+        assert found.num_rows == 3 and warehouse.find_papers(con, "grokking", 3) == found
+        assert digest.load_digest(con, "day1").papers == papers and len(papers) > 20
+        load_dump(con, "day2", sample_bytes, date(2026, 11, 27))
+        assert con.execute("SELECT count(*) FROM papers").fetchone()[0] == len(expected)
+        assert con.execute("SELECT count(*) FROM papers WHERE paper_key IS NULL").fetchone() == (0,)
 
 
 def test_a_moved_home_keeps_its_warehouse(tmp_path, sample_bytes, monkeypatch):

@@ -127,11 +127,12 @@ WHEN MATCHED THEN UPDATE SET
     first_seen = n.first_seen, last_seen = n.last_seen, n_snapshots = n.n_snapshots
 WHEN NOT MATCHED THEN INSERT (
     paper_id, title, abstract, arxiv_id, truncated, authors, published_on,
-    first_seen, last_seen, n_snapshots, title_key, abstract_md5, title_head, title_tail
+    first_seen, last_seen, n_snapshots, title_key, abstract_md5, title_head, title_tail, paper_key
 ) VALUES (
     n.paper_id, n.title, n.abstract, n.arxiv_id, n.truncated, n.authors, n.published_on,
     n.first_seen, n.last_seen, n.n_snapshots, n.title_key, md5_number_lower(n.abstract),
-    md5_number_lower(left(n.title_key, 12)), md5_number_lower(right(n.title_key, 12))
+    md5_number_lower(left(n.title_key, 12)), md5_number_lower(right(n.title_key, 12)),
+    md5_number_lower(n.paper_id)
 );
 
 -- Corpus statistics: adjust document frequencies by the papers that gained or lost a keyphrase

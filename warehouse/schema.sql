@@ -31,7 +31,8 @@ CREATE TABLE IF NOT EXISTS papers (
     abstract_md5  UBIGINT,          -- md5_number_lower(abstract): an unchanged abstract is
                                     -- recognised without reading it
     title_head    UBIGINT,          -- md5_number_lower of the first and last 12 characters of
-    title_tail    UBIGINT           -- title_key: the blocks known_papers.sql joins on
+    title_tail    UBIGINT,          -- title_key: the blocks known_papers.sql joins on
+    paper_key     UBIGINT NOT NULL  -- md5_number_lower(paper_id), what lookups by id use
 );
 
 -- Where each paper stood in each snapshot, with the card facts of that day.

@@ -4,8 +4,8 @@
 -- that snapshot's keyphrase and link files. The papers' texts are read from rows last seen on
 -- the snapshot's day or later (a listed paper's last_seen is at least that day), so the files
 -- of papers not seen since are skipped by their statistics rather than decoded.
--- Edges are matched by paper key (md5_number_lower of the id): over millions of stored edges,
--- comparing 64-bit keys is about twice as fast as comparing the string ids.
+-- Edges and texts are matched by paper key (md5_number_lower of the id): over millions of
+-- stored rows, comparing 64-bit keys is about twice as fast as comparing the string ids.
 WITH top AS (
     SELECT rank, previous_rank, status, paper_id FROM listing_changes
     WHERE snapshot_id = $snapshot_id AND list_contains($paper_ids, paper_id)
@@ -45,7 +45,8 @@ related AS (
 ),
 texts AS (
     SELECT paper_id, title, abstract FROM papers
-    WHERE last_seen >= $observed_on AND list_contains($paper_ids, paper_id)
+    WHERE last_seen >= $observed_on
+      AND list_contains(list_transform($paper_ids, id -> md5_number_lower(id)), paper_key)
 )
 SELECT t.rank, t.previous_rank, t.status, t.paper_id, p.title, p.abstract,
        coalesce(k.keyphrases, []) AS keyphrases,
