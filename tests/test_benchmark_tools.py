@@ -6,7 +6,7 @@ import subprocess
 import sys
 import time
 
-from benchmarks.run import PeakMemory
+from benchmarks.run import BusyCores, PeakMemory, busy_cores
 
 CHILD_BYTES = 300 * 1024**2
 
@@ -18,6 +18,21 @@ def test_peak_memory_counts_a_child_process_started_inside_the_block():
         child.wait(timeout=30)
         time.sleep(0.1)
     assert memory.peak >= CHILD_BYTES  # this process alone holds far less
+
+
+def test_busy_cores_counts_all_but_idle_and_iowait():
+    # user nice system idle iowait irq softirq steal guest guest_nice, two readings 1 s apart
+    before = [1000, 0, 200, 5000, 100, 0, 10, 0, 300, 0]
+    after = [1100, 0, 240, 5040, 110, 0, 10, 0, 350, 0]  # 140 busy of 190 (guest is in user)
+    assert busy_cores(before, after, 2) == 2 * 140 / 190
+
+
+def test_busy_cores_sees_a_child_process_keep_a_core_busy():
+    spin = "import time\nend = time.time() + 1.5\nwhile time.time() < end: pass"
+    with BusyCores() as busy:
+        subprocess.run([sys.executable, "-c", spin], check=True, timeout=30)
+    # other processes on the machine can only add to it
+    assert busy.mean is not None and busy.mean >= 0.8
 
 
 def test_the_history_ends_with_daily_snapshots_covering_every_window_a_day_reads(tmp_path):
