@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import logging
 import os
 import re
 import time
@@ -41,6 +42,7 @@ from pipeline.lake import LakeLocation, lake_location
 from pipeline.memory import duckdb_memory_limit
 from pipeline.schemas import ARTIFACT_VERSIONS
 
+log = logging.getLogger("paperlake")
 SQL_DIR = REPO_ROOT / "warehouse"
 # Bump when load_snapshot.sql or keyword_trends.sql change what a load writes.
 LOAD_VERSION = "4"
@@ -305,6 +307,9 @@ def _apply_schema(con: duckdb.DuckDBPyConnection) -> None:
     current = con.execute("SELECT max(fingerprint) FROM schema_info").fetchone()
     if current and current[0] == fingerprint:
         return
+    start = time.perf_counter()
+    if current and current[0] is not None:
+        log.info("bringing the warehouse's tables and views up to date (once after an upgrade)")
     with transaction(con):
         rewritten = _migrate(con)
         for statement in sql_statements("schema.sql") + sql_statements("views.sql"):
@@ -313,6 +318,12 @@ def _apply_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("INSERT INTO schema_info VALUES (?)", [fingerprint])
     # a migration rewrites every row of a table it adds a column to, leaving a delete file
     compact(con, sorted(rewritten))
+    if rewritten:
+        log.info(
+            "rewrote %s for the new layout in %.1f s",
+            ", ".join(sorted(rewritten)),
+            time.perf_counter() - start,
+        )
 
 
 def _migrate(con: duckdb.DuckDBPyConnection) -> set[str]:

@@ -417,9 +417,10 @@ def test_papers_stored_without_an_abstract_md5_get_one(home, sample_bytes, monke
         assert con.execute("SELECT count(*) FROM papers").fetchone()[0] == n_papers
 
 
-def test_papers_stored_without_a_paper_key_get_one(home, sample_bytes, monkeypatch):
-    """Warehouses written before papers had a paper key are given it when opened; lookups by id
-    (search, the digest) find the papers by it, and the next load recognises every paper."""
+def test_papers_stored_without_a_paper_key_get_one(home, sample_bytes, monkeypatch, caplog):
+    """Warehouses written before papers had a paper key are given it when opened (saying so in
+    the log); lookups by id (search, the digest) find the papers by it, and the next load
+    recognises every paper."""
     with warehouse.session(home) as con:
         load_dump(con, "day1", sample_bytes, date(2026, 11, 26))
         warehouse.index_search(con, home, "day1")
@@ -432,7 +433,10 @@ def test_papers_stored_without_a_paper_key_get_one(home, sample_bytes, monkeypat
         con.execute("ALTER TABLE papers DROP COLUMN paper_key")
         con.execute("UPDATE schema_info SET fingerprint = 'an earlier schema'")
     monkeypatch.setattr(warehouse, "_DATABASES", {})  # the next process to open it
+    caplog.set_level("INFO", logger="paperlake")
     with warehouse.session(home) as con:
+        assert "bringing the warehouse's tables and views up to date" in caplog.text
+        assert "rewrote papers for the new layout" in caplog.text
         stored = con.execute("SELECT paper_id, paper_key FROM papers ORDER BY ALL").fetchall()
         assert stored == expected
         assert found.num_rows == 3 and warehouse.find_papers(con, "grokking", 3) == found
