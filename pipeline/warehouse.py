@@ -329,9 +329,9 @@ def _apply_schema(con: duckdb.DuckDBPyConnection) -> None:
 def _migrate(con: duckdb.DuckDBPyConnection) -> set[str]:
     """Bring a warehouse written by earlier versions to the current layout, keeping its data:
     related papers used to be a table with a stored rank (now the related_papers view ranks the
-    related_edges table); papers had no abstract MD5, title block keys or paper key; the term index had no
-    term or paper keys, indexed papers no top scores, keyword trends no display forms. Returns
-    the tables whose rows were rewritten."""
+    related_edges table); papers had no abstract MD5, title block keys or paper key; the term
+    index had no term or paper keys, indexed papers no top scores, keyword trends no display
+    forms. Returns the tables whose rows were rewritten."""
     rewritten: set[str] = set()
     columns = {
         (table, column)
@@ -462,8 +462,9 @@ def known_papers(con: duckdb.DuckDBPyConnection, incoming: pa.Table) -> dict[str
 # cost grows with ids x rows, so longer lists are joined instead (which decodes every row).
 ID_LIST_MAX = 500
 # The papers whose ids are in the list $ids, matched by their 64-bit keys: the scan compares a
-# million keys in a fraction of the time it compares a million ids. (Keys of different ids
-# collide improbably; a colliding row has another id, which the callers' joins drop.)
+# million keys in about half the time it compares a million ids (33 vs 63 ms at 1,000,000
+# papers). Keys of different ids collide improbably; a colliding row has another id, which the
+# callers' joins and lookups by id leave out.
 PAPERS_WITH_IDS = (
     "SELECT {columns} FROM papers "
     "WHERE list_contains(list_transform($ids, id -> md5_number_lower(id)), paper_key)"
