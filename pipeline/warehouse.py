@@ -13,6 +13,7 @@ import hashlib
 import importlib.util
 import json
 import logging
+import math
 import os
 import re
 import time
@@ -730,7 +731,7 @@ def version_retention() -> timedelta | None:
         days: float | None = float(text)
     except ValueError:
         days = None
-    if days is None or days < 0:
+    if days is None or not 0 <= days < math.inf:
         raise ValueError(
             f"{RETENTION_ENV}={text!r} is not a number of days (e.g. 30; 0 keeps every version)"
         )

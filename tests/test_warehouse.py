@@ -645,7 +645,7 @@ def test_version_retention_is_read_from_the_environment(monkeypatch, setting, da
     assert warehouse.version_retention() == expected
 
 
-@pytest.mark.parametrize("setting", ["a month", "-3"])
+@pytest.mark.parametrize("setting", ["a month", "-3", "nan", "inf"])
 def test_a_bad_version_retention_says_what_it_wants(monkeypatch, setting):
     monkeypatch.setenv(warehouse.RETENTION_ENV, setting)
     with pytest.raises(ValueError, match="number of days"):
