@@ -10,14 +10,17 @@ atomically, so a reader always sees a complete index.
 
 BM25 scores come from each segment's own statistics; with size-tiered merging almost every paper
 sits in a large segment, so scores are comparable in practice. A segment never changes, so each
-posting stores its share of the score when the segment is built: a query sums the shares of its
-terms' postings, and ``search_best`` takes each segment's best hits before merging them.
+posting stores its share of the score when the segment is built, and each term its best share and
+the papers it gives most to: a query sums the shares of its terms' postings, and ``search_best``
+takes each segment's best hits before merging them. Segments written by earlier versions get the
+tables they lack when a writer opens the warehouse (``upgrade``); until then readers compute them.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import math
 import os
 import time
@@ -43,6 +46,11 @@ PRUNE_AFTER_SECONDS = 300
 # Segments of at least this many papers take their best hits by MaxScore (see _BEST_SCORES); in
 # smaller ones summing every posting of the query's terms costs less than the bound's queries.
 MAXSCORE_FROM_PAPERS = 20_000
+# How many of the papers each term gives most to a segment stores (``term_tops``): MaxScore's
+# starting bound for up to this many hits. A query for more still gets exactly its best hits.
+TERM_LEADERS = 100
+
+log = logging.getLogger("paperlake")
 
 
 @dataclass(frozen=True)
@@ -146,7 +154,8 @@ def _build_segment(
             f"PRAGMA create_fts_index('{segment.table}', 'paper_id', 'title', 'abstract', "
             f"stemmer='{STEMMER}', stopwords='english', overwrite=1)"
         )
-        con.execute(_POSTINGS.format(fts=f"fts_main_{segment.table}"))
+        for sql in SCORE_TABLES.values():
+            con.execute(sql.format(fts=f"fts_main_{segment.table}", leaders=TERM_LEADERS))
         con.execute("CHECKPOINT")
     files.publish(partial, segment)
     return segment
@@ -201,10 +210,10 @@ def attach(
         f"s{s.number}.{schema}" for s in live for schema in ("main", f"fts_main_{s.table}")
     ]
     con.execute(f"SET search_path = '{','.join(paths)}'")
-    stored = _with_stored_scores(con, live)
+    held = _score_tables(con, live)
     if live:
-        every = " UNION ALL ".join(_segment_scores(s, s in stored) for s in live)
-        best = " UNION ALL ".join(_segment_scores(s, s in stored, top="k") for s in live)
+        every = " UNION ALL ".join(_segment_scores(s, held[s]) for s in live)
+        best = " UNION ALL ".join(_segment_scores(s, held[s], top="k") for s in live)
         merged = "SELECT paper_id, max(score) AS score FROM ({}) GROUP BY paper_id"
         every_body = merged.format(every) + " ORDER BY score DESC, paper_id"
         # A paper among the k best overall is among the k best of the segment that gives it its
@@ -219,19 +228,25 @@ def attach(
     return live
 
 
-def _with_stored_scores(con: duckdb.DuckDBPyConnection, live: list[Segment]) -> set[Segment]:
-    """The attached segments that store their postings' score shares. (Each segment is asked
-    by name: listing ``duckdb_tables()`` would read the warehouse catalog's every table too.)"""
-    stored = set()
+def _score_tables(
+    con: duckdb.DuckDBPyConnection, live: list[Segment]
+) -> dict[Segment, frozenset[str]]:
+    """Which of ``SCORE_TABLES`` each attached segment holds (segments written by earlier
+    versions lack some). Each segment is asked by name: listing ``duckdb_tables()`` would read
+    the warehouse catalog's every table too."""
+    held = {}
     for segment in live:
-        try:
-            con.execute(
-                f"SELECT 1 FROM s{segment.number}.fts_main_{segment.table}.postings LIMIT 0"
-            )
-        except duckdb.CatalogException:
-            continue
-        stored.add(segment)
-    return stored
+        names = set()
+        for name in SCORE_TABLES:
+            try:
+                con.execute(
+                    f"SELECT 1 FROM s{segment.number}.fts_main_{segment.table}.{name} LIMIT 0"
+                )
+            except duckdb.CatalogException:
+                break
+            names.add(name)
+        held[segment] = frozenset(names)
+    return held
 
 
 # A segment's BM25 (as the fts extension's ``match_bm25`` computes it, k=1.2, b=0.75) is fixed
@@ -255,20 +270,42 @@ ORDER BY termid, docid
 """
 
 
-def _segment_scores(segment: Segment, stored: bool, top: str | None = None) -> str:
+# Each term's best share and its ``TERM_LEADERS`` papers with the largest shares (best first):
+# MaxScore's first step (see _BEST_SCORES) without a pass over the query terms' postings.
+_TERM_TOPS = """
+CREATE TABLE {fts}.term_tops AS
+SELECT termid, max(part) AS best, max_by(docid, part, {leaders}) AS leaders
+FROM {fts}.postings GROUP BY termid ORDER BY termid
+"""
+# What a segment stores besides its fts index, in the order they are built.
+SCORE_TABLES = {"postings": _POSTINGS, "term_tops": _TERM_TOPS}
+
+
+def _segment_scores(segment: Segment, held: frozenset[str], top: str | None = None) -> str:
     """SQL for ``docid, score`` of one segment's papers that contain a word of the query ``q``
-    (with ``top``, only those that score among its ``top`` best, ties included). ``stored``
-    segments sum their stored shares; segments built before shares were stored compute BM25
-    from the term occurrences of the query's terms. (``match_bm25`` is a per-document function:
-    a query through it reads every document of the segment.)"""
+    (with ``top``, only those that score among its ``top`` best, ties included), from the score
+    tables the segment ``held``. With ``postings``, a query sums stored shares; segments built
+    before shares were stored compute BM25 from the term occurrences of the query's terms.
+    (``match_bm25`` is a per-document function: a query through it reads every document of the
+    segment.)"""
     fts = f"s{segment.number}.fts_main_{segment.table}"
     query_terms = (
         f"SELECT termid FROM {fts}.dict WHERE term IN "
         f"(SELECT DISTINCT stem(unnest({fts}.tokenize(q)), '{STEMMER}'))"
     )
-    if stored and top is not None and segment.papers >= MAXSCORE_FROM_PAPERS:
-        return _named(fts, _BEST_SCORES.format(fts=fts, query_terms=query_terms, k=top))
-    if stored:
+    if "postings" in held and top is not None and segment.papers >= MAXSCORE_FROM_PAPERS:
+        if "term_tops" in held:
+            tops = (
+                f"SELECT termid, best, leaders[1:{top}] AS leaders FROM {fts}.term_tops "
+                f"WHERE termid IN ({query_terms})"
+            )
+        else:
+            tops = (
+                f"SELECT termid, max(part) AS best, max_by(docid, part, {top}) AS leaders "
+                f"FROM {fts}.postings WHERE termid IN ({query_terms}) GROUP BY termid"
+            )
+        return _named(fts, _BEST_SCORES.format(fts=fts, term_tops=tops, k=top))
+    if "postings" in held:
         scores = (
             f"SELECT docid, sum(part) AS score FROM {fts}.postings "
             f"WHERE termid IN ({query_terms}) GROUP BY docid"
@@ -303,7 +340,8 @@ def _with_ties(scores: str, top: str) -> str:
 
 # A segment's k best by MaxScore: a common query word is in most papers, and summing every posting
 # of the query's terms groups nearly every paper of the segment. Instead:
-# 1. each query term's best share, and the k papers it gives most to ("leaders");
+# 1. each query term's best share, and the (up to) k papers it gives most to ("leaders"), stored
+#    in ``term_tops``;
 # 2. theta, the k-th best full score among the leaders: at least k papers reach it, so a paper
 #    below it is not among the k best;
 # 3. the terms with the smallest best shares whose bests sum below theta are optional: a paper
@@ -314,12 +352,11 @@ def _with_ties(scores: str, top: str) -> str:
 # 4. the kept papers' optional shares are added, and the k best (ties included) taken.
 # Every paper that reaches theta is kept with its exact score, so the result is what the plain
 # sum gives (tests/test_search.py compares them); thresholds are lowered by 1e-9 so rounding in
-# the sums never drops a tie. With fewer than k leaders, theta is 0 and every posting is summed.
+# the sums never drops a tie. Any k papers give a valid theta, so a query for more hits than
+# a term stores leaders still gets exactly its best; with fewer than k leaders in all, theta is 0
+# and every posting is summed.
 _BEST_SCORES = """
-WITH query_terms AS MATERIALIZED (
-    SELECT termid, max(part) AS best, max_by(docid, part, {k}) AS leaders
-    FROM {fts}.postings WHERE termid IN ({query_terms}) GROUP BY termid
-),
+WITH query_terms AS MATERIALIZED ({term_tops}),
 leader_scores AS (
     SELECT docid, sum(part) AS score FROM {fts}.postings
     WHERE termid IN (SELECT termid FROM query_terms)
@@ -362,7 +399,7 @@ def add_papers(
     """Index the papers of ``docs`` that no live segment holds yet, then merge segments of the
     same size tier; returns (papers indexed, segments merged). ``con`` must have the live
     segments attached; the caller serialises writers."""
-    live = _upgraded(con, files, files.live(), fts_extension)
+    live = files.live()
     known = indexed_ids(con, live, docs["paper_id"])
     fresh = docs.filter(pc.invert(pc.is_in(docs["paper_id"], pa.array(sorted(known), pa.string()))))
     if fresh.num_rows == 0:
@@ -394,13 +431,22 @@ def add_papers(
     return fresh.num_rows, merged
 
 
-def _upgraded(
-    con: duckdb.DuckDBPyConnection, files: SegmentFiles, live: list[Segment], fts_extension: Path
+def upgrade(
+    con: duckdb.DuckDBPyConnection, files: SegmentFiles, fts_extension: Path
 ) -> list[Segment]:
-    """``live`` with every segment built before postings stored their score shares rebuilt (once;
-    readers search such segments the slower way until then)."""
-    stored = _with_stored_scores(con, live)
-    for old in [s for s in live if s not in stored]:
+    """Rebuild every live segment that lacks a score table (written by an earlier version;
+    readers compute what it lacks until then); returns the live segments. ``con`` must have them
+    attached; the caller serialises writers."""
+    live = files.live()
+    held = _score_tables(con, live)
+    for old in [s for s in live if held[s] != set(SCORE_TABLES)]:
+        log.info(
+            "rebuilding search segment %d (%d papers) with its score tables (once after an "
+            "upgrade)",
+            old.number,
+            old.papers,
+        )
+        start = time.perf_counter()
         docs = con.execute(
             f"SELECT paper_id, title, abstract FROM s{old.number}.{old.table}"
         ).to_arrow_table()
@@ -409,8 +455,10 @@ def _upgraded(
         live = [rebuilt if s == old else s for s in live]
         files.write_manifest(live)
         _detach(con, [old])
-    if len(stored) < len(live):
+        log.info("rebuilt search segment %d in %.1f s", old.number, time.perf_counter() - start)
+    if live != list(held):
         attach(con, files, fts_extension)
+        files.remove_dead(live)
     return live
 
 

@@ -129,9 +129,9 @@ def connect(
 ) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with the warehouse attached as ``lake`` and selected.
 
-    A writer connection creates the warehouse on first use and brings its schema up to date; its
-    search segments are attached by ``session``, once it holds the writer lock. ``as_of``
-    (read-only) attaches the warehouse as it was at a warehouse version (a number from
+    A writer connection creates the warehouse on first use and brings its schema and search
+    segments up to date; ``session`` attaches the segments again once it holds the writer lock.
+    ``as_of`` (read-only) attaches the warehouse as it was at a warehouse version (a number from
     ``paperlake versions warehouse``) or a time (ISO 8601, e.g. ``2026-11-26 08:00+00``).
     """
     if as_of is not None and not read_only:
@@ -206,13 +206,16 @@ def _open(
         if not read_only:
             with exclusive(home, WRITER_LOCK):
                 with_retry(lambda: _apply_schema(con))
+                _attach_search(con, home)
+                search.upgrade(con, search.segment_files(home), extension_path(*FTS))
         elif not _has_schema(con):
             # a first run that was stopped before its schema committed leaves an empty catalog
             raise WarehouseMissingError(
                 f"the warehouse in {location.describe()} has no tables yet; ingest a dump first "
                 "(`paperlake ingest FILE` or `paperlake demo`)"
             )
-        _attach_search(con, home)
+        else:
+            _attach_search(con, home)
     except BaseException:
         con.close()
         raise

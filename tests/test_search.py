@@ -131,16 +131,20 @@ def test_the_best_hits_are_the_first_of_all_hits_across_segments(home):
         assert found == [paper_id for paper_id, _ in every[:7]] == [b for (b,) in best], query
 
 
-@pytest.mark.parametrize("maxscore_from", [0, search.MAXSCORE_FROM_PAPERS])
+@pytest.mark.parametrize(
+    ("maxscore_from", "leaders"), [(0, 100), (0, 3), (search.MAXSCORE_FROM_PAPERS, 100)]
+)
 def test_the_best_hits_skip_no_paper_that_the_sum_of_every_posting_ranks(
-    home, monkeypatch, maxscore_from
+    home, monkeypatch, maxscore_from, leaders
 ):
     """search_best prunes postings that cannot reach a segment's k best (MaxScore; here in every
     segment, or only in large ones); for queries of common and rare words alike, one word or
-    several, it returns exactly the first k of all hits."""
+    several, for more hits than each term stores leaders or fewer, it returns exactly the first
+    k of all hits."""
     import random
 
     monkeypatch.setattr(search, "MAXSCORE_FROM_PAPERS", maxscore_from)
+    monkeypatch.setattr(search, "TERM_LEADERS", leaders)
 
     papers = sample_papers()
     _index(home, "day1", papers[:200], date(2026, 11, 1))
@@ -166,37 +170,59 @@ def test_the_best_hits_skip_no_paper_that_the_sum_of_every_posting_ranks(
     assert pruned > 100, "most queries have more hits than k"
 
 
-def test_segments_built_before_scores_were_stored_are_searched_then_rebuilt(home, monkeypatch):
+@pytest.mark.parametrize("dropped", [["term_tops", "postings"], ["term_tops"]])
+def test_segments_written_by_earlier_versions_are_searched_then_rebuilt(
+    home, monkeypatch, caplog, dropped
+):
+    """A segment without score shares, or without its terms' leaders, answers the same; the
+    next writer to open the warehouse rebuilds it with every score table."""
+    import logging
+
     import duckdb
 
+    monkeypatch.setattr(search, "MAXSCORE_FROM_PAPERS", 0)
     _index(home, "day1", sample_papers(), date(2026, 11, 26))
-    queries = ("grokking", "neural networks for graphs")
+    queries = ("grokking", "neural networks for graphs", "language model")
     before = {q: _every_hit(home, q) for q in queries}
+    best_before = {q: _best_hits(home, q, 5) for q in queries}
     (segment,) = search.segment_files(home).live()
     for database in warehouse._DATABASES.values():  # as in the next process to open it
         database.close()
     monkeypatch.setattr(warehouse, "_DATABASES", {})
     with duckdb.connect(str(home.search / segment.file_name)) as con:
-        con.execute(f"DROP TABLE fts_main_{segment.table}.postings")
+        for table in dropped:
+            con.execute(f"DROP TABLE fts_main_{segment.table}.{table}")
 
     def same_as_before() -> None:
         for query in queries:
             after = _every_hit(home, query)
             assert [p for p, _ in after] == [p for p, _ in before[query]] and len(after) > 3
             assert all(abs(a[1] - b[1]) < 1e-9 for a, b in zip(after, before[query], strict=True))
+            assert _best_hits(home, query, 5) == best_before[query]
 
     same_as_before()
-    # the next writer rebuilds the segment with its score shares
-    assert _index(home, "day1", sample_papers(), date(2026, 11, 26)) == (0, 0)
+    # the next writer rebuilds the segment with its score tables
+    with caplog.at_level(logging.INFO, logger="paperlake"):
+        assert _index(home, "day1", sample_papers(), date(2026, 11, 26)) == (0, 0)
+    assert f"rebuilding search segment {segment.number} (248 papers)" in caplog.text
+    assert f"rebuilt search segment {segment.number} in" in caplog.text
     (rebuilt,) = search.segment_files(home).live()
     assert rebuilt.number > segment.number and rebuilt.papers == segment.papers
     assert sorted(p.name for p in home.search.glob("segment-*")) == [rebuilt.file_name]
     with warehouse.session(home, read_only=True) as con:
-        stored = con.execute(
-            f"SELECT count(*) FROM s{rebuilt.number}.fts_main_{rebuilt.table}.postings"
-        ).fetchone()[0]
-    assert stored > 0
+        for table in search.SCORE_TABLES:
+            stored = con.execute(
+                f"SELECT count(*) FROM s{rebuilt.number}.fts_main_{rebuilt.table}.{table}"
+            ).fetchone()[0]
+            assert stored > 0, table
     same_as_before()
+
+
+def _best_hits(home, query: str, k: int) -> list[tuple]:
+    with warehouse.session(home, read_only=True) as con:
+        return con.execute(
+            "SELECT paper_id, round(score, 9) FROM search_best(?, ?)", [query, k]
+        ).fetchall()
 
 
 WAITING_WRITER = """
