@@ -154,6 +154,15 @@ def _build_segment(
             f"PRAGMA create_fts_index('{segment.table}', 'paper_id', 'title', 'abstract', "
             f"stemmer='{STEMMER}', stopwords='english', overwrite=1)"
         )
+        misplaced = con.execute(
+            f"SELECT count(*) FROM fts_main_{segment.table}.docs WHERE docid <> rowid"
+        ).fetchone()[0]
+        if misplaced:
+            # _named fetches paper ids by row number
+            raise RuntimeError(
+                f"the fts extension numbered {misplaced} papers of search segment {number} "
+                "out of row order; this DuckDB version is not supported"
+            )
         for sql in SCORE_TABLES.values():
             con.execute(sql.format(fts=f"fts_main_{segment.table}", leaders=TERM_LEADERS))
         con.execute("CHECKPOINT")
@@ -304,7 +313,7 @@ def _segment_scores(segment: Segment, held: frozenset[str], top: str | None = No
                 f"SELECT termid, max(part) AS best, max_by(docid, part, {top}) AS leaders "
                 f"FROM {fts}.postings WHERE termid IN ({query_terms}) GROUP BY termid"
             )
-        return _named(fts, _BEST_SCORES.format(fts=fts, term_tops=tops, k=top))
+        return _named(fts, _BEST_SCORES.format(fts=fts, term_tops=tops, k=top), few=True)
     if "postings" in held:
         scores = (
             f"SELECT docid, sum(part) AS score FROM {fts}.postings "
@@ -321,12 +330,28 @@ def _segment_scores(segment: Segment, held: frozenset[str], top: str | None = No
             JOIN {fts}.docs d USING (docid)
             CROSS JOIN {fts}.stats st
             GROUP BY tt.docid"""
-    return _named(fts, scores if top is None else _with_ties(scores, top))
+    if top is None:
+        return _named(fts, scores, few=False)
+    return _named(fts, _with_ties(scores, top), few=True)
 
 
-def _named(fts: str, scores: str) -> str:
-    """``scores`` (docid, score) with each docid's paper id."""
-    return f"SELECT d.name AS paper_id, s.score FROM ({scores}) s JOIN {fts}.docs d USING (docid)"
+def _named(fts: str, scores: str, few: bool) -> str:
+    """``scores`` (docid, score) with each docid's paper id. For ``few`` rows (a top k), the ids
+    are fetched by row number: a segment stores its docs rows in docid order from 0 (checked
+    when it is built). At 1,000,000 papers that takes 7 ms for 20 hits where joining every paper
+    of the segment takes 32 ms; for most of the segment's papers the join is faster."""
+    if not few:
+        return (
+            f"SELECT d.name AS paper_id, s.score FROM ({scores}) s JOIN {fts}.docs d USING (docid)"
+        )
+    return f"""
+        SELECT * FROM (
+            WITH scored AS MATERIALIZED ({scores})
+            SELECT d.name AS paper_id, s.score FROM scored s JOIN (
+                SELECT rowid AS docid, name FROM {fts}.docs
+                WHERE rowid IN (SELECT docid FROM scored)
+            ) d USING (docid)
+        )"""
 
 
 def _with_ties(scores: str, top: str) -> str:
