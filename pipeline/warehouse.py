@@ -334,8 +334,9 @@ def _migrate(con: duckdb.DuckDBPyConnection) -> set[str]:
     """Bring a warehouse written by earlier versions to the current layout, keeping its data:
     related papers used to be a table with a stored rank (now the related_papers view ranks the
     related_edges table); papers had no abstract MD5, title block keys or paper key; the term
-    index had no term or paper keys, indexed papers no top scores, keyword trends no display
-    forms. Returns the tables whose rows were rewritten."""
+    index had no term or paper keys, indexed papers no top or last scores, term statistics kept
+    each term's text, keyword trends had no display forms. Returns the tables whose rows were
+    rewritten."""
     rewritten: set[str] = set()
     columns = {
         (table, column)
@@ -395,6 +396,18 @@ def _migrate(con: duckdb.DuckDBPyConnection) -> set[str]:
             {"neighbours": related.NEIGHBOURS},
         )
         rewritten.add("indexed_papers")
+    if ("indexed_papers", "paper_id") in columns and (
+        "indexed_papers",
+        "last_score",
+    ) not in columns:
+        con.execute("ALTER TABLE indexed_papers ADD COLUMN last_score DOUBLE")
+        con.execute(
+            "UPDATE indexed_papers SET last_score = top_scores[$neighbours]",
+            {"neighbours": related.NEIGHBOURS},
+        )
+        rewritten.add("indexed_papers")
+    if ("term_stats", "term") in columns:
+        con.execute("ALTER TABLE term_stats DROP COLUMN term")
     if ("keyword_trends", "keyphrase") in columns and ("keyword_trends", "display") not in columns:
         con.execute("ALTER TABLE keyword_trends ADD COLUMN display VARCHAR")
         # the corpus-wide form stands in for the forms each snapshot wrote

@@ -93,8 +93,9 @@ def table_fingerprints(
 
 
 def related_index_problems(con: duckdb.DuckDBPyConnection) -> list[tuple]:
-    """Indexed papers whose stored top scores are not their best stored edges' scores, and term
-    index rows without a term key or with a wrong paper key."""
+    """Indexed papers whose stored top scores are not their best stored edges' scores, or whose
+    last score is not the last of a full list, and term index rows without a term key or with a
+    wrong paper key."""
     return con.execute(
         f"""
         SELECT 'top_scores', i.paper_id FROM indexed_papers i LEFT JOIN (
@@ -103,9 +104,12 @@ def related_index_problems(con: duckdb.DuckDBPyConnection) -> list[tuple]:
         ) e USING (paper_id)
         WHERE i.top_scores IS DISTINCT FROM coalesce(e.scores, [])
         UNION ALL
+        SELECT 'last_score', paper_id FROM indexed_papers
+        WHERE last_score IS DISTINCT FROM top_scores[{related.NEIGHBOURS}]
+        UNION ALL
         SELECT 'term_key', term FROM paper_terms WHERE term_key IS NULL
         UNION ALL
-        SELECT 'term_key', term FROM term_stats WHERE term_key IS NULL
+        SELECT 'term_key', doc_freq::VARCHAR FROM term_stats WHERE term_key IS NULL
         UNION ALL
         SELECT 'paper_key', paper_id FROM paper_terms
         WHERE paper_key IS DISTINCT FROM md5_number_lower(paper_id)

@@ -2,6 +2,7 @@
 
 import shutil
 from datetime import date
+from functools import partial
 
 import pytest
 
@@ -297,8 +298,9 @@ FROM seen GROUP BY keyphrase ORDER BY ALL
 """
 
 
-def _term_stats_from_scratch(con) -> list[tuple[str, int]]:
-    """Document frequency of every term over the indexed papers, from their stored text."""
+def _term_counts(con):
+    """Each term's document frequency over the indexed papers, from their stored text, as an Arrow
+    table ``term, doc_freq``."""
     import polars as pl
 
     from pipeline import related
@@ -307,8 +309,25 @@ def _term_stats_from_scratch(con) -> list[tuple[str, int]]:
         "SELECT paper_id, title, abstract FROM papers "
         "WHERE paper_id IN (SELECT paper_id FROM indexed_papers)"
     ).to_arrow_table()
-    counts = pl.from_arrow(related.term_counts(papers)).group_by("term").len()
-    return sorted((term, n) for term, n in counts.iter_rows())
+    terms = pl.from_arrow(related.term_counts(papers))
+    return terms.group_by("term").agg(pl.len().cast(pl.Int32).alias("doc_freq")).to_arrow()
+
+
+def _term_stats_from_scratch(con) -> list[tuple[int, int]]:
+    """``term_stats`` as counting the indexed papers' terms afresh gives it."""
+    with warehouse.registered(con, {"counts": _term_counts(con)}):
+        return con.execute(
+            "SELECT md5_number_lower(term), doc_freq FROM counts ORDER BY ALL"
+        ).fetchall()
+
+
+def _term_stats_with_texts(con, keys: bool = True) -> None:
+    """Give ``term_stats`` the layout of earlier versions: each term's text beside its count
+    (and, unless ``keys`` is false, its key)."""
+    key = ", md5_number_lower(term) AS term_key" if keys else ""
+    with warehouse.registered(con, {"counts": _term_counts(con)}):
+        con.execute("DROP TABLE term_stats")
+        con.execute(f"CREATE TABLE term_stats AS SELECT term, doc_freq{key} FROM counts")
 
 
 @pytest.mark.parametrize("id_list_max", [warehouse.ID_LIST_MAX, 10], ids=["id list", "joins"])
@@ -336,7 +355,9 @@ def test_replacing_snapshots_keeps_corpus_statistics_exact(
             "SELECT count(*) FROM keywords WHERE last_seen < DATE '2026-11-27'"
         ).fetchone()[0]
         assert narrowed > 0
-        term_stats = con.execute("SELECT term, doc_freq FROM term_stats ORDER BY ALL").fetchall()
+        term_stats = con.execute(
+            "SELECT term_key, doc_freq FROM term_stats ORDER BY ALL"
+        ).fetchall()
         assert term_stats == _term_stats_from_scratch(con)
 
 
@@ -510,45 +531,73 @@ def test_the_latest_digest_lists_the_latest_snapshot_however_the_days_arrived(ho
     [
         [
             "ALTER TABLE paper_terms DROP COLUMN term_key",
-            "ALTER TABLE term_stats DROP COLUMN term_key",
+            partial(_term_stats_with_texts, keys=False),
         ],
-        ["ALTER TABLE indexed_papers DROP COLUMN top_scores"],
+        [_term_stats_with_texts],
+        [
+            "ALTER TABLE indexed_papers DROP COLUMN top_scores",
+            "ALTER TABLE indexed_papers DROP COLUMN last_score",
+        ],
+        ["ALTER TABLE indexed_papers DROP COLUMN last_score"],
         [
             "ALTER TABLE paper_terms DROP COLUMN paper_key",
             "ALTER TABLE indexed_papers DROP COLUMN paper_key",
             "ALTER TABLE related_edges DROP COLUMN paper_key",
         ],
     ],
-    ids=["without term keys", "without top scores", "without paper keys"],
+    ids=[
+        "without term keys",
+        "term statistics with texts",
+        "without top scores",
+        "without last scores",
+        "without paper keys",
+    ],
 )
 def test_a_related_index_of_an_older_layout_is_brought_up_to_date(
     tmp_path, monkeypatch, older_layout
 ):
-    """Warehouses written before the term index had term or paper keys, or before indexed papers
-    kept their lists' top scores, get them when opened, and the next snapshot is linked exactly as
-    in a warehouse that always had them."""
+    """Warehouses written before the term index had term or paper keys, before indexed papers
+    kept their lists' top and last scores, or while term statistics kept each term's text, get the
+    current layout when opened, and the next snapshot is linked exactly as in a warehouse that
+    always had it."""
     papers = sample_papers()
     days = [
         (listing(papers[:150]), date(2026, 11, 26)),
         (listing(papers[100:]), date(2026, 11, 27)),
     ]
-    edges = []
+    edges, layouts = [], []
     for migrated in (False, True):
         home = Home(tmp_path / f"home-{migrated}")
         with warehouse.session(home) as con:
             load_dump(con, "day1", *days[0])
             if migrated:
-                for statement in older_layout:
-                    con.execute(statement)
+                for step in older_layout:
+                    con.execute(step) if isinstance(step, str) else step(con)
                 con.execute("UPDATE schema_info SET fingerprint = 'an earlier schema'")
         monkeypatch.setattr(warehouse, "_DATABASES", {})  # the next process to open it
         with warehouse.session(home) as con:
             assert related_index_problems(con) == []
+            assert con.execute(
+                "SELECT term_key, doc_freq FROM term_stats ORDER BY ALL"
+            ).fetchall() == _term_stats_from_scratch(con)
             # the migration's rewrite of every row leaves no delete files behind
             assert all(warehouse.file_counts(con, t)[1] == 0 for t in warehouse.table_names(con))
+            layouts.append(_columns(con))
             load_dump(con, "day2", *days[1])
             edges.append(con.execute("SELECT * FROM related_edges ORDER BY ALL").fetchall())
+    assert layouts[0] == layouts[1]
     assert edges[0] == edges[1] and len(edges[0]) > 100
+
+
+def _columns(con) -> set[tuple[str, str, str]]:
+    """(table, column, type) of every warehouse table."""
+    return set(
+        con.execute(
+            "SELECT table_name, column_name, data_type FROM duckdb_columns() "
+            "WHERE database_name = ? AND NOT internal",
+            [warehouse.CATALOG_ALIAS],
+        ).fetchall()
+    )
 
 
 def _file_counts(con) -> dict[str, tuple[int, int]]:

@@ -27,7 +27,7 @@ WHERE related_id IN (SELECT paper_id FROM orphans)
   AND paper_id NOT IN (SELECT paper_id FROM orphans);
 DELETE FROM related_edges
 WHERE paper_id IN (SELECT paper_id FROM orphans) OR related_id IN (SELECT paper_id FROM orphans);
-UPDATE indexed_papers SET top_scores = r.top_scores
+UPDATE indexed_papers SET top_scores = r.top_scores, last_score = r.top_scores[$neighbours]
 FROM (
     SELECT l.paper_id,
            coalesce(list(e.score ORDER BY e.score DESC) FILTER (WHERE e.score IS NOT NULL), [])

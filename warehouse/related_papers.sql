@@ -17,12 +17,12 @@ SELECT DISTINCT paper_id, paper_key FROM chunk_terms;
 
 MERGE INTO term_stats AS t
 USING (
-    SELECT term_key, min(term) AS term, count(*)::INTEGER AS n FROM chunk_terms
+    SELECT term_key, count(*)::INTEGER AS n FROM chunk_terms
     WHERE paper_key IN (SELECT paper_key FROM fresh) GROUP BY term_key
 ) AS f
 ON t.term_key = f.term_key
 WHEN MATCHED THEN UPDATE SET doc_freq = t.doc_freq + f.n
-WHEN NOT MATCHED THEN INSERT (term, doc_freq, term_key) VALUES (f.term, f.n, f.term_key);
+WHEN NOT MATCHED THEN INSERT (doc_freq, term_key) VALUES (f.n, f.term_key);
 
 CREATE OR REPLACE TEMP TABLE corpus AS
 SELECT ((SELECT count(*) FROM indexed_papers) + (SELECT count(*) FROM fresh))::DOUBLE AS n_papers;
@@ -75,29 +75,33 @@ FROM (
 );
 
 -- The fresh papers join the index with the scores of their lists.
-INSERT INTO indexed_papers (paper_id, snapshot_id, top_scores, paper_key)
-SELECT f.paper_id, $snapshot_id,
-       coalesce(list(l.score ORDER BY l.score DESC) FILTER (WHERE l.score IS NOT NULL), []), f.paper_key
-FROM fresh f LEFT JOIN fresh_lists l USING (paper_key)
-GROUP BY f.paper_id, f.paper_key;
+INSERT INTO indexed_papers (paper_id, snapshot_id, top_scores, paper_key, last_score)
+SELECT paper_id, $snapshot_id, top_scores, paper_key, top_scores[$neighbours]
+FROM (
+    SELECT f.paper_id, f.paper_key,
+           coalesce(list(l.score ORDER BY l.score DESC) FILTER (WHERE l.score IS NOT NULL), [])
+               AS top_scores
+    FROM fresh f LEFT JOIN fresh_lists l USING (paper_key)
+    GROUP BY f.paper_id, f.paper_key
+);
 
 -- Known papers whose lists a fresh paper now enters: it beats their current last neighbour, or
 -- their list is not full yet. Each indexed paper keeps the scores of its best stored edges
--- (top_scores), so the lists of the (many) candidates are not read from related_edges; the join
--- builds on their last scores only (NULL: the list is not full).
+-- (top_scores) and the last of them (last_score, NULL: the list is not full), so the lists of
+-- the (many) candidates are read neither from related_edges nor from top_scores.
 CREATE OR REPLACE TEMP TABLE entering AS
 WITH candidates AS (
     SELECT related_key AS paper_key, paper_key AS related_key, score
     FROM scores WHERE related_key NOT IN (SELECT paper_key FROM fresh)
 ),
 thresholds AS (
-    SELECT paper_key, top_scores[$neighbours] AS last_score FROM indexed_papers
+    SELECT paper_key, last_score FROM indexed_papers
 )
 SELECT c.* FROM candidates c JOIN thresholds t USING (paper_key)
 WHERE t.last_score IS NULL OR c.score > t.last_score
 QUALIFY row_number() OVER (PARTITION BY c.paper_key ORDER BY c.score DESC, c.related_key) <= $neighbours;
 
-UPDATE indexed_papers SET top_scores = u.top_scores
+UPDATE indexed_papers SET top_scores = u.top_scores, last_score = u.top_scores[$neighbours]
 FROM (
     SELECT n.paper_key,
            list_reverse_sort(list_concat(any_value(i.top_scores), list(n.score)))[1:$neighbours]

@@ -119,8 +119,10 @@ CREATE TABLE IF NOT EXISTS paper_terms (
     term_key      UBIGINT NOT NULL,  -- md5_number_lower(term), what joins use
     paper_key     UBIGINT NOT NULL   -- md5_number_lower(paper_id), likewise
 );
+-- Keyed by term only (md5_number_lower(term)): every indexed chunk updates the counts of its
+-- terms, and an update rewrites whole rows, so a term text column would be read for every term
+-- of the index each time. The texts of the terms that link papers are in paper_terms.
 CREATE TABLE IF NOT EXISTS term_stats (
-    term          VARCHAR NOT NULL,
     doc_freq      INTEGER NOT NULL,
     term_key      UBIGINT NOT NULL
 );
@@ -128,7 +130,9 @@ CREATE TABLE IF NOT EXISTS indexed_papers (
     paper_id      VARCHAR NOT NULL,
     snapshot_id   VARCHAR NOT NULL,
     top_scores    DOUBLE[] NOT NULL, -- its best stored edges' scores, best first (at most 10)
-    paper_key     UBIGINT NOT NULL   -- md5_number_lower(paper_id), what joins use
+    paper_key     UBIGINT NOT NULL,  -- md5_number_lower(paper_id), what joins use
+    last_score    DOUBLE             -- top_scores[10], NULL while the list is not full: what a
+                                     -- newcomer must beat, read without decoding the lists
 );
 
 -- Lineage of every stored artifact version (raw dumps, Parquet tables, reports): which content
