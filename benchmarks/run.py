@@ -612,22 +612,24 @@ def bench_incremental(args: argparse.Namespace) -> list[Result]:
     large history, through ``paperlake ingest`` (Dagster runs, warehouse, related papers,
     search index, report, trend refresh). The history is built afresh (adding days changes
     it) and left in ``benchmarks/out/homes`` for the queries benchmark. As with the default
-    schedules, the warehouse is compacted before each Sunday's dump (not timed)."""
+    schedules, the warehouse is compacted before each Sunday's dump (not timed).
+
+    Empty and large-history days alternate, so a shared machine's drift over the minutes the
+    measurement takes lands on both sides of the ratio alike."""
     empty, big, compactions = [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         lead, days = _daily_dumps(Path(tmp) / "days", args.repeat)
-        for i, day in enumerate(days):
-            with _paperlake_home(Path(tmp) / f"empty-{i}") as home:
-                empty.append(_ingest([day], home))
-        with _paperlake_home(Path(tmp) / "noop"):
-            noop, _ = _noop_run_seconds(args.repeat)
         root = _history_home(args.history_papers)
         (root / ".complete").unlink(missing_ok=True)
         history = _prepare_history(args.history_papers, args.reuse_history, lead)
-        with _paperlake_home(root) as home:
-            for day in days:
+        for i, day in enumerate(days):
+            with _paperlake_home(Path(tmp) / f"empty-{i}") as home:
+                empty.append(_ingest([day], home))
+            with _paperlake_home(root) as home:
                 compactions.append(_compact_on_sundays(day, home))
                 big.append(_ingest([day], home))
+        with _paperlake_home(Path(tmp) / "noop"):
+            noop, _ = _noop_run_seconds(args.repeat)
         (root / ".complete").write_text(f"{history.seconds:.1f}\n")
     ratio = statistics.median(big) / statistics.median(empty)
     return [
@@ -644,7 +646,7 @@ def bench_incremental(args: argparse.Namespace) -> list[Result]:
             f"250-paper snapshot, warehouse with {args.history_papers:,} papers",
             statistics.median(big),
             "s",
-            note=f"runs {_fmt(big)} s, consecutive days; the history is one "
+            note=f"runs {_fmt(big)} s, consecutive days, each after an empty day above; the history is one "
             f"{args.history_papers:,}-paper snapshot (loaded in {history.seconds:,.0f} s "
             f"at {history.commit}" + (", reused" if history.reused else "") + ") and "
             f"{len(lead)} daily snapshots, compacted on Sundays as the weekly schedule "
