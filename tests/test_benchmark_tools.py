@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import time
 
+from benchmarks import run
 from benchmarks.run import BusyCores, PeakMemory, busy_cores
 
 CHILD_BYTES = 300 * 1024**2
@@ -66,3 +68,17 @@ def test_the_benchmark_compacts_before_a_sundays_dump_as_the_schedule_does(home)
     assert _compact_on_sundays(sunday, home) > 0
     with warehouse.session(home, read_only=True) as con:
         assert warehouse.file_counts(con, "listings") == (1, 0)
+
+
+def test_a_history_copy_shares_parquet_files_and_copies_the_rest(tmp_path):
+    base = tmp_path / "base"
+    (base / "warehouse" / "data").mkdir(parents=True)
+    (base / "warehouse" / "data" / "part.parquet").write_bytes(b"PAR1")
+    (base / "warehouse" / "catalog.sqlite").write_bytes(b"catalog")
+    copy = tmp_path / "copy"
+    shutil.copytree(base, copy, copy_function=run._link_parquet)
+    assert (copy / "warehouse" / "data" / "part.parquet").stat().st_ino == (
+        base / "warehouse" / "data" / "part.parquet"
+    ).stat().st_ino
+    (copy / "warehouse" / "catalog.sqlite").write_bytes(b"changed")
+    assert (base / "warehouse" / "catalog.sqlite").read_bytes() == b"catalog"
