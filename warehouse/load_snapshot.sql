@@ -22,14 +22,19 @@ SET VARIABLE touched_ids = (
     FROM touched_papers
 );
 
+-- The touched papers' listings before this load, read once: they tell where the papers' stored
+-- rows can be (below) and, with this snapshot's new listings, when each was seen (paper_seen).
+CREATE OR REPLACE TEMP TABLE touched_listings AS
+SELECT paper_id, snapshot_id FROM listings
+WHERE paper_id IN (SELECT paper_id FROM touched_papers);
+
 -- Where the touched papers' stored rows can be: the snapshots that list them, and the dates they
 -- were last seen (both read from narrow columns). A daily snapshot's papers are new or seen
 -- lately, so the reads of paper_keywords and papers below filter by these: the BETWEEN bounds
 -- skip the data files of older snapshots by their min/max statistics (a list_contains alone is
 -- checked row by row, after every row of history is decoded).
 SET VARIABLE touched_snapshots = (
-    SELECT coalesce(list(DISTINCT snapshot_id), []) FROM listings
-    WHERE paper_id IN (SELECT paper_id FROM touched_papers)
+    SELECT coalesce(list(DISTINCT snapshot_id), []) FROM touched_listings
 );
 
 SET VARIABLE touched_last_seen = (
@@ -75,15 +80,20 @@ INSERT INTO paper_keywords BY NAME SELECT * FROM new_keywords;
 DELETE FROM paper_links WHERE snapshot_id = $snapshot_id;
 INSERT INTO paper_links BY NAME SELECT * FROM new_links;
 
--- Papers: every touched paper's first/last seen and snapshot count come from listings; new
--- papers are inserted, known ones get this snapshot's text unless it is older than the latest
--- snapshot they were seen in. Papers no snapshot lists any more (an earlier version of this
--- snapshot had them) are left for drop_orphans.sql.
+-- Papers: every touched paper's first/last seen and snapshot count come from its listings (those
+-- of other snapshots, and this snapshot's new ones); new papers are inserted, known ones get
+-- this snapshot's text unless it is older than the latest snapshot they were seen in. Papers no
+-- snapshot lists any more (an earlier version of this snapshot had them) are left for
+-- drop_orphans.sql.
 CREATE OR REPLACE TEMP TABLE paper_seen AS
 SELECT t.paper_id, min(s.observed_on) AS first_seen, max(s.observed_on) AS last_seen,
        count(DISTINCT l.snapshot_id)::INTEGER AS n_snapshots
 FROM touched_papers t
-LEFT JOIN listings l USING (paper_id)
+LEFT JOIN (
+    SELECT paper_id, snapshot_id FROM touched_listings WHERE snapshot_id <> $snapshot_id
+    UNION ALL
+    SELECT paper_id, $snapshot_id AS snapshot_id FROM new_papers
+) l USING (paper_id)
 LEFT JOIN snapshots s USING (snapshot_id)
 GROUP BY t.paper_id;
 
