@@ -660,9 +660,11 @@ def bench_incremental(args: argparse.Namespace) -> list[Result]:
             f"250-paper snapshot, warehouse with {args.history_papers:,} papers",
             statistics.median(big),
             "s",
-            note=f"runs {_fmt(big)} s, consecutive days, each after an empty day above; the history is one "
-            f"{args.history_papers:,}-paper snapshot (loaded in {history.seconds:,.0f} s "
-            f"at {history.commit}" + (", reused" if history.reused else "") + ") and "
+            note=f"runs {_fmt(big)} s, consecutive days, each after an empty day above; the "
+            f"history is one {args.history_papers:,}-paper snapshot (loaded in "
+            f"{history.seconds:,.0f} s at {history.commit}"
+            + (", reused" if history.reused else "")
+            + ") and "
             f"{len(lead)} daily snapshots, compacted on Sundays as the weekly schedule "
             f"does ({_fmt([c for c in compactions if c is not None]) or 'none'} s between "
             f"these days, not counted); opening it took {history.upgrade_seconds:.1f} s",
