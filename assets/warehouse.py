@@ -119,10 +119,12 @@ def _partition_counts(con, key: str) -> dict[str, int]:
         "papers": own_rows.format("listings"),
         "keywords": "SELECT count(DISTINCT keyphrase) FROM paper_keywords WHERE snapshot_id = $key",
     }
+    # (the keywords view has a row per row of keyword_stats, whose count is in the metadata)
+    stored = {**{table: table for table in TABLES}, "keywords": "keyword_stats"}
     counts: dict[str, int] = {}
     for table in TABLES:
         row = con.execute(
-            f"SELECT ({partition[table]}), (SELECT count(*) FROM {table})", {"key": key}
+            f"SELECT ({partition[table]}), (SELECT count(*) FROM {stored[table]})", {"key": key}
         ).fetchone()
         counts[table], counts[f"{table}_total"] = row
     return counts

@@ -335,8 +335,8 @@ def _migrate(con: duckdb.DuckDBPyConnection) -> set[str]:
     related papers used to be a table with a stored rank (now the related_papers view ranks the
     related_edges table); papers had no abstract MD5, title block keys or paper key; the term
     index had no term or paper keys, indexed papers no top or last scores, term statistics kept
-    each term's text, keyword trends had no display forms. Returns the tables whose rows were
-    rewritten."""
+    each term's text, keyword trends had no display forms, keyword statistics and texts were one
+    table. Returns the tables whose rows were rewritten."""
     rewritten: set[str] = set()
     columns = {
         (table, column)
@@ -417,6 +417,24 @@ def _migrate(con: duckdb.DuckDBPyConnection) -> set[str]:
         )
         con.execute("UPDATE keyword_trends SET display = keyphrase WHERE display IS NULL")
         rewritten.add("keyword_trends")
+    if ("keywords", "doc_freq") in columns:
+        # one table until the statistics and the texts were kept apart (the keywords view)
+        for table in ("keyword_stats", "keyword_forms"):
+            [create] = [
+                statement
+                for statement in sql_statements("schema.sql")
+                if statement.startswith(f"CREATE TABLE IF NOT EXISTS {table} (")
+            ]
+            con.execute(create)
+        con.execute(
+            "INSERT INTO keyword_stats BY NAME SELECT doc_freq, first_seen, last_seen, "
+            "md5_number_lower(keyphrase) AS keyphrase_key FROM keywords"
+        )
+        con.execute(
+            "INSERT INTO keyword_forms BY NAME SELECT keyphrase, display, "
+            "md5_number_lower(keyphrase) AS keyphrase_key FROM keywords"
+        )
+        con.execute("DROP TABLE keywords")
     return rewritten
 
 

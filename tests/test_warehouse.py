@@ -177,9 +177,13 @@ ABSTRACT = (
 )
 
 
-def test_corpus_statistics_do_not_depend_on_load_order(tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    "second_day", [date(2026, 3, 2), date(2026, 3, 1)], ids=["next day", "same day"]
+)
+def test_corpus_statistics_do_not_depend_on_load_order(tmp_path, monkeypatch, second_day):
     """A backfill may load snapshots in any order: keywords (display form, counts, seen dates)
-    and trends come out the same as when days load one after another."""
+    and trends come out the same as when days load one after another. Of two snapshots of the
+    same day, the alphabetically first form is kept."""
     from pipeline.home import Home
     from tests.state import table_rows
 
@@ -189,7 +193,7 @@ def test_corpus_statistics_do_not_depend_on_load_order(tmp_path, monkeypatch):
             _listing(("Sparse Mixture Routing", ABSTRACT.format(phrase="Sparse Mixture Routing"))),
         ),
         "day-2": (
-            date(2026, 3, 2),
+            second_day,
             _listing(
                 (
                     "sparse mixture routing revisited",
@@ -526,6 +530,16 @@ def test_the_latest_digest_lists_the_latest_snapshot_however_the_days_arrived(ho
     assert sum(1 for row in digest if row[11]) == 10  # is_new: only papers 90-99 are new on day 3
 
 
+def _keywords_in_one_table(con) -> None:
+    """Give the corpus statistics the layout of earlier versions: one ``keywords`` table with
+    each keyphrase's text, display form, count and seen dates."""
+    con.execute("CREATE TABLE keywords_table AS SELECT * FROM keywords")
+    con.execute("DROP VIEW keywords")
+    con.execute("ALTER TABLE keywords_table RENAME TO keywords")
+    con.execute("DROP TABLE keyword_stats")
+    con.execute("DROP TABLE keyword_forms")
+
+
 @pytest.mark.parametrize(
     "older_layout",
     [
@@ -544,6 +558,7 @@ def test_the_latest_digest_lists_the_latest_snapshot_however_the_days_arrived(ho
             "ALTER TABLE indexed_papers DROP COLUMN paper_key",
             "ALTER TABLE related_edges DROP COLUMN paper_key",
         ],
+        [_keywords_in_one_table],
     ],
     ids=[
         "without term keys",
@@ -551,21 +566,22 @@ def test_the_latest_digest_lists_the_latest_snapshot_however_the_days_arrived(ho
         "without top scores",
         "without last scores",
         "without paper keys",
+        "keywords in one table",
     ],
 )
 def test_a_related_index_of_an_older_layout_is_brought_up_to_date(
     tmp_path, monkeypatch, older_layout
 ):
     """Warehouses written before the term index had term or paper keys, before indexed papers
-    kept their lists' top and last scores, or while term statistics kept each term's text, get the
-    current layout when opened, and the next snapshot is linked exactly as in a warehouse that
-    always had it."""
+    kept their lists' top and last scores, while term statistics kept each term's text, or while
+    keyword statistics and texts were one table, get the current layout when opened, and the next
+    snapshot is linked and counted exactly as in a warehouse that always had it."""
     papers = sample_papers()
     days = [
         (listing(papers[:150]), date(2026, 11, 26)),
         (listing(papers[100:]), date(2026, 11, 27)),
     ]
-    edges, layouts = [], []
+    edges, layouts, keywords = [], [], []
     for migrated in (False, True):
         home = Home(tmp_path / f"home-{migrated}")
         with warehouse.session(home) as con:
@@ -585,8 +601,10 @@ def test_a_related_index_of_an_older_layout_is_brought_up_to_date(
             layouts.append(_columns(con))
             load_dump(con, "day2", *days[1])
             edges.append(con.execute("SELECT * FROM related_edges ORDER BY ALL").fetchall())
+            keywords.append(con.execute("SELECT * FROM keywords ORDER BY ALL").fetchall())
     assert layouts[0] == layouts[1]
     assert edges[0] == edges[1] and len(edges[0]) > 100
+    assert keywords[0] == keywords[1] and len(keywords[0]) > 100
 
 
 def _columns(con) -> set[tuple[str, str, str]]:

@@ -148,34 +148,59 @@ WHEN NOT MATCHED THEN INSERT (
 -- Corpus statistics: adjust document frequencies by the papers that gained or lost a keyphrase
 -- (a paper has it after the load if another snapshot gives it or this one does).
 CREATE OR REPLACE TEMP TABLE keyword_delta AS
-SELECT b.keyphrase,
+SELECT b.keyphrase, md5_number_lower(b.keyphrase) AS keyphrase_key,
        sum((b.kept OR n.paper_id IS NOT NULL)::INTEGER - b.present::INTEGER)::INTEGER AS delta,
        min(n.display) AS display
 FROM keywords_before b
 LEFT JOIN new_keywords n USING (paper_id, keyphrase)
 GROUP BY b.keyphrase;
 
-MERGE INTO keywords AS k
-USING (SELECT d.*, s.observed_on FROM keyword_delta d, new_snapshot s) AS d
-ON k.keyphrase = d.keyphrase
-WHEN MATCHED THEN UPDATE SET
-    doc_freq = k.doc_freq + d.delta,
-    -- the display form is the one of the earliest snapshot, whatever order snapshots load in
-    display = CASE WHEN d.display IS NOT NULL AND (d.observed_on < k.first_seen
-                        OR (d.observed_on = k.first_seen AND d.display < k.display))
-                   THEN d.display ELSE k.display END,
-    -- only keyphrases present in this snapshot move the seen dates
-    first_seen = CASE WHEN d.display IS NULL THEN k.first_seen
-                      ELSE least(k.first_seen, d.observed_on) END,
-    last_seen = CASE WHEN d.display IS NULL THEN k.last_seen
-                     ELSE greatest(k.last_seen, d.observed_on) END
-WHEN NOT MATCHED AND d.delta > 0 THEN INSERT (
-    keyphrase, display, doc_freq, first_seen, last_seen
-) VALUES (
-    d.keyphrase, d.display, d.delta, d.observed_on, d.observed_on
+-- The display form is the one of the earliest snapshot (the alphabetically first of that day's),
+-- whatever order snapshots load in: it can change only for keyphrases of this snapshot that are
+-- new to the corpus or first seen no earlier than this snapshot.
+CREATE OR REPLACE TEMP TABLE keyword_form_changes AS
+SELECT d.keyphrase, d.keyphrase_key, d.display, d.delta, s.first_seen, o.observed_on
+FROM keyword_delta d
+CROSS JOIN new_snapshot o
+LEFT JOIN keyword_stats s USING (keyphrase_key)
+WHERE d.display IS NOT NULL AND (s.first_seen IS NULL OR o.observed_on <= s.first_seen);
+
+-- Known keyphrases whose form may change, as a constant for the UPDATE below (a join alone
+-- would decode every stored keyphrase's texts; on a daily load the list is empty). Beyond
+-- $id_list_max keys the variable is NULL and the join finds the rows.
+SET VARIABLE form_keys = (
+    SELECT CASE WHEN count(*) <= $id_list_max THEN coalesce(list(keyphrase_key), []) END
+    FROM keyword_form_changes WHERE first_seen IS NOT NULL
 );
 
-DELETE FROM keywords WHERE doc_freq <= 0;
+UPDATE keyword_forms SET display = c.display
+FROM keyword_form_changes c
+WHERE keyword_forms.keyphrase_key = c.keyphrase_key
+  AND coalesce(list_contains(getvariable('form_keys'), keyword_forms.keyphrase_key), true)
+  AND (c.observed_on < c.first_seen OR c.display < keyword_forms.display);
+
+INSERT INTO keyword_forms BY NAME
+SELECT keyphrase, display, keyphrase_key FROM keyword_form_changes
+WHERE first_seen IS NULL AND delta > 0;
+
+-- only keyphrases present in this snapshot move the seen dates
+MERGE INTO keyword_stats AS k
+USING (
+    SELECT d.keyphrase_key, d.delta, d.display IS NOT NULL AS listed, s.observed_on
+    FROM keyword_delta d, new_snapshot s
+) AS d
+ON k.keyphrase_key = d.keyphrase_key
+WHEN MATCHED THEN UPDATE SET
+    doc_freq = k.doc_freq + d.delta,
+    first_seen = CASE WHEN d.listed THEN least(k.first_seen, d.observed_on) ELSE k.first_seen END,
+    last_seen = CASE WHEN d.listed THEN greatest(k.last_seen, d.observed_on) ELSE k.last_seen END
+WHEN NOT MATCHED AND d.delta > 0 THEN INSERT (doc_freq, first_seen, last_seen, keyphrase_key)
+VALUES (d.delta, d.observed_on, d.observed_on, d.keyphrase_key);
+
+-- keyphrases no paper has any more
+DELETE FROM keyword_forms
+WHERE keyphrase_key IN (SELECT keyphrase_key FROM keyword_stats WHERE doc_freq <= 0);
+DELETE FROM keyword_stats WHERE doc_freq <= 0;
 
 DELETE FROM keyword_trends WHERE snapshot_id = $snapshot_id;
 INSERT INTO keyword_trends BY NAME

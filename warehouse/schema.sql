@@ -68,13 +68,23 @@ CREATE TABLE IF NOT EXISTS paper_links (
     repo_path     VARCHAR
 );
 
--- Corpus statistics per keyphrase: in how many distinct papers it is a keyphrase.
-CREATE TABLE IF NOT EXISTS keywords (
-    keyphrase     VARCHAR NOT NULL,
-    display       VARCHAR NOT NULL,
+-- Corpus statistics per keyphrase: in how many distinct papers it is a keyphrase, and when it was
+-- first and last seen. Query them through the `keywords` view, which adds the texts. Keyed by
+-- keyphrase only (md5_number_lower(keyphrase)): every load updates the statistics of its
+-- keyphrases, and an update rewrites whole rows, so text columns here would be decoded for every
+-- keyphrase of the corpus on every load.
+CREATE TABLE IF NOT EXISTS keyword_stats (
     doc_freq      INTEGER NOT NULL,
     first_seen    DATE NOT NULL,
-    last_seen     DATE NOT NULL
+    last_seen     DATE NOT NULL,
+    keyphrase_key UBIGINT NOT NULL
+);
+-- The text of each keyphrase in keyword_stats and its display form (as its earliest snapshot wrote
+-- it): added when a keyphrase first appears, changed only by a snapshot as old as its first.
+CREATE TABLE IF NOT EXISTS keyword_forms (
+    keyphrase     VARCHAR NOT NULL,
+    display       VARCHAR NOT NULL,
+    keyphrase_key UBIGINT NOT NULL
 );
 
 -- The keyword time series: per snapshot, how many papers have each keyphrase, and how that

@@ -7,6 +7,12 @@ SELECT * FROM snapshots
 ORDER BY observed_on DESC, ingested_at DESC, snapshot_id DESC
 LIMIT 1;
 
+-- Corpus statistics per keyphrase: in how many distinct papers it is a keyphrase (`doc_freq`),
+-- its display form, and when it was first and last seen (see keyword_stats in schema.sql).
+CREATE OR REPLACE VIEW keywords AS
+SELECT f.keyphrase, f.display, s.doc_freq, s.first_seen, s.last_seen
+FROM keyword_stats s JOIN keyword_forms f USING (keyphrase_key);
+
 -- Every listing with its snapshot date and the paper's title: the base of most questions.
 CREATE OR REPLACE VIEW ranked_papers AS
 SELECT l.snapshot_id, s.observed_on, l.rank, l.paper_id, p.title, p.arxiv_id,

@@ -78,7 +78,13 @@ def load_trends(con: duckdb.DuckDBPyConnection) -> TrendReport:
     n_papers = con.execute("SELECT count(*) FROM papers").fetchone()[0]
     series = {
         display: [(point["day"], point["share"]) for point in points]
-        for display, points in run_query(con, "trend_series", top=TOP, history=HISTORY)
+        for display, points in run_query(
+            con,
+            "trend_series",
+            keys=[key for (key,) in run_query(con, "frequent_keyphrases", top=TOP)],
+            top=TOP,
+            history=HISTORY,
+        )
     }
     recent, baseline = comparison_windows(n_snapshots)
     moves = [

@@ -1,15 +1,13 @@
 -- Share of papers with each of the corpus's most frequent keyphrases, per snapshot, over the last
--- $history snapshots. Parameters: $top, $history.
--- The top keyphrases are found by their counts first (one integer column of every keyphrase);
--- only keyphrases at or above the $top-th count have their text read.
-WITH cutoff AS (
-    SELECT min(doc_freq) AS doc_freq
-    FROM (SELECT doc_freq FROM keywords ORDER BY doc_freq DESC LIMIT $top)
-),
-top AS (
-    SELECT k.keyphrase, k.display FROM keywords k, cutoff c
-    WHERE k.doc_freq >= c.doc_freq
-    ORDER BY k.doc_freq DESC, k.keyphrase LIMIT $top
+-- $history snapshots. Parameters: $keys (frequent_keyphrases.sql: the candidates, found by their
+-- counts), $top, $history. The candidates' texts are found by their keys as a constant list,
+-- which the scan checks before decoding any text.
+WITH top AS (
+    SELECT f.keyphrase, f.display
+    FROM keyword_forms f JOIN keyword_stats s USING (keyphrase_key)
+    WHERE list_contains($keys::UBIGINT[], f.keyphrase_key)
+      AND list_contains($keys::UBIGINT[], s.keyphrase_key)
+    ORDER BY s.doc_freq DESC, f.keyphrase LIMIT $top
 ),
 recent AS (
     SELECT snapshot_id, observed_on FROM snapshot_sequence
