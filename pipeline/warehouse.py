@@ -418,14 +418,10 @@ def _migrate(con: duckdb.DuckDBPyConnection) -> set[str]:
         con.execute("UPDATE keyword_trends SET display = keyphrase WHERE display IS NULL")
         rewritten.add("keyword_trends")
     if ("keywords", "doc_freq") in columns:
-        # one table until the statistics and the texts were kept apart (the keywords view)
-        for table in ("keyword_stats", "keyword_forms"):
-            [create] = [
-                statement
-                for statement in sql_statements("schema.sql")
-                if statement.startswith(f"CREATE TABLE IF NOT EXISTS {table} (")
-            ]
-            con.execute(create)
+        # one table until the statistics and the texts were kept apart (the keywords view); the
+        # schema's statements are idempotent, so they create the two tables here
+        for statement in sql_statements("schema.sql"):
+            con.execute(statement)
         con.execute(
             "INSERT INTO keyword_stats BY NAME SELECT doc_freq, first_seen, last_seen, "
             "md5_number_lower(keyphrase) AS keyphrase_key FROM keywords"

@@ -80,7 +80,8 @@ CREATE TABLE IF NOT EXISTS keyword_stats (
     keyphrase_key UBIGINT NOT NULL
 );
 -- The text of each keyphrase in keyword_stats and its display form (as its earliest snapshot wrote
--- it): added when a keyphrase first appears, changed only by a snapshot as old as its first.
+-- it): added when a keyphrase first appears, changed only by a snapshot no later than the first
+-- that showed it.
 CREATE TABLE IF NOT EXISTS keyword_forms (
     keyphrase     VARCHAR NOT NULL,
     display       VARCHAR NOT NULL,
