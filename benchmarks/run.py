@@ -921,7 +921,7 @@ def main(argv: list[str] | None = None) -> None:
         type=int,
         default=100_000,
         help="papers in the history the incremental and query benchmarks add to and query "
-        "(the goal speaks of 1,000,000; see the README for why the default is smaller)",
+        "(the goal speaks of 1,000,000: about an hour to build; see benchmarks/README.md)",
     )
     parser.add_argument(
         "--reuse-history",
