@@ -168,26 +168,7 @@ def related_papers(
             "(SELECT count(*) FROM related_edges)",
             [key],
         ).fetchone()
-        # (the titles are read in one pass over papers: each pass decodes every stored title)
-        sample = con.execute(
-            """
-            WITH strongest AS (
-                SELECT * FROM related_edges WHERE snapshot_id = ?
-                ORDER BY score DESC, paper_id, related_id LIMIT 10
-            ),
-            titles AS MATERIALIZED (
-                SELECT paper_id, title FROM papers WHERE paper_id IN (
-                    SELECT paper_id FROM strongest UNION SELECT related_id FROM strongest
-                )
-            )
-            SELECT p.title AS paper, q.title AS related, r.score, r.shared_terms
-            FROM strongest r
-            JOIN titles p USING (paper_id)
-            JOIN titles q ON q.paper_id = r.related_id
-            ORDER BY r.score DESC, r.paper_id, r.related_id
-            """,
-            [key],
-        ).to_arrow_table()
+        sample = warehouse.strongest_links(con, key, 10)
     return dg.MaterializeResult(
         metadata={
             "newly_indexed_papers": fresh,

@@ -943,3 +943,28 @@ def query(home: Home, sql: str, params: list[Any] | None = None) -> pa.Table:
     """Run one read-only query against the warehouse and return an Arrow table."""
     with session(home, read_only=True) as con:
         return con.execute(sql, params).to_arrow_table()
+
+
+def strongest_links(con: duckdb.DuckDBPyConnection, snapshot_id: str, limit: int) -> pa.Table:
+    """The ``limit`` strongest related-paper edges the load of ``snapshot_id`` computed, with
+    both papers' titles (``paper, related, score, shared_terms``), strongest first."""
+    edges = con.execute(
+        "SELECT paper_id, related_id, score, shared_terms FROM related_edges "
+        "WHERE snapshot_id = ? ORDER BY score DESC, paper_id, related_id LIMIT ?",
+        [snapshot_id, limit],
+    ).to_arrow_table()
+    # the titles by a constant key list: a join would decode every stored title
+    ids = sorted(set(edges["paper_id"].to_pylist()) | set(edges["related_id"].to_pylist()))
+    titles = PAPERS_WITH_IDS.format(columns="paper_id, title")
+    with registered(con, {"strongest": edges}):
+        return con.execute(
+            f"""
+            WITH titles AS MATERIALIZED ({titles})
+            SELECT p.title AS paper, q.title AS related, r.score, r.shared_terms
+            FROM strongest r
+            JOIN titles p USING (paper_id)
+            JOIN titles q ON q.paper_id = r.related_id
+            ORDER BY r.score DESC, r.paper_id, r.related_id
+            """,
+            {"ids": ids},
+        ).to_arrow_table()

@@ -81,7 +81,8 @@ def test_whole_graph_for_one_partition(home, instance, sample_bytes):
         )
         n_edges = con.execute("SELECT count(*) FROM related_edges").fetchone()[0]
         strongest = con.execute(
-            "SELECT p.title, q.score FROM related_edges q JOIN papers p USING (paper_id) "
+            "SELECT p.title, r.title, q.score FROM related_edges q JOIN papers p USING (paper_id) "
+            "JOIN papers r ON r.paper_id = q.related_id "
             "ORDER BY q.score DESC, q.paper_id, q.related_id LIMIT 10"
         ).fetchall()
     (related,) = result.asset_materializations_for_node("warehouse__related_papers")
@@ -89,8 +90,9 @@ def test_whole_graph_for_one_partition(home, instance, sample_bytes):
     assert related.metadata["dagster/row_count"].value == n_edges
     shown = related.metadata["strongest_links"].value.splitlines()[2:]
     assert len(shown) == len(strongest) == 10
-    for line, (title, score) in zip(shown, strongest, strict=True):
+    for line, (title, related_title, score) in zip(shown, strongest, strict=True):
         assert line.startswith(f"| {' '.join(title.split())[:40]}") and f"| {score} |" in line
+        assert f"| {' '.join(related_title.split())[:40]}" in line
 
 
 def test_identical_rerun_keeps_every_data_version(home, instance, sample_bytes):
