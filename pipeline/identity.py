@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 
 import polars as pl
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 ARXIV_ID = re.compile(
     r"(?P<id>\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?", flags=re.IGNORECASE
@@ -75,15 +75,23 @@ def abstracts_agree(a: str | None, b: str | None) -> bool:
     return fuzz.token_set_ratio(a[:2000], b[:2000]) >= ABSTRACT_AGREEMENT
 
 
-def could_be(incoming: dict, known: KnownPaper) -> bool:
-    """Whether ``_match`` could pick ``known`` for the incoming paper: its own id, the same arXiv
-    id, or a similar title. Candidates found by a shared title block are mostly none of these;
-    they can be dropped before their abstracts are read."""
-    return (
-        known.paper_id == incoming["paper_id"]
-        or (bool(incoming["arxiv_id"]) and known.arxiv_id == incoming["arxiv_id"])
-        or fuzz.ratio(incoming["title_key"], known.title_key) >= TITLE_SIMILARITY
+def could_be(pairs: pl.DataFrame) -> pl.Series:
+    """Which (incoming paper, known paper) pairs ``_match`` could pick: its own id, the same
+    arXiv id, or a similar title. Candidates found by a shared title block are mostly none of
+    these; they can be dropped before their abstracts are read. ``pairs`` has ``incoming_id``,
+    ``incoming_arxiv_id``, ``incoming_title_key`` and the known paper's ``paper_id``,
+    ``arxiv_id`` and ``title_key``; the titles are compared in one call."""
+    similarity = process.cpdist(
+        pairs["incoming_title_key"].to_list(), pairs["title_key"].to_list(), scorer=fuzz.ratio
     )
+    return pairs.select(
+        (pl.col("paper_id") == pl.col("incoming_id"))
+        | (
+            (pl.col("incoming_arxiv_id").fill_null("") != "")
+            & (pl.col("arxiv_id") == pl.col("incoming_arxiv_id")).fill_null(False)
+        )
+        | (pl.Series(similarity) >= TITLE_SIMILARITY)
+    ).to_series()
 
 
 def resolve_ids(incoming: pl.DataFrame, known: dict[str, list[KnownPaper]]) -> dict[str, str]:

@@ -27,7 +27,6 @@ from typing import Any, TypeVar
 import duckdb
 import polars as pl
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from pipeline import locks, related, search
 from pipeline.artifacts import ArtifactStore
@@ -463,24 +462,28 @@ def known_papers(con: duckdb.DuckDBPyConnection, incoming: pa.Table) -> dict[str
     ``arxiv_id``, ``title_key`` and ``abstract``."""
     [statement] = sql_statements("known_papers.sql")
     with registered(con, {"incoming": incoming}):
-        rows = con.execute(statement, {"title_similarity": TITLE_SIMILARITY}).fetchall()
-    # only the incoming papers that have candidates become Python objects: a bulk load brings
-    # a million papers, most of them unknown
-    with_candidates = pa.array(sorted({row[0] for row in rows}), pa.string())
-    by_id = {
-        row["paper_id"]: row
-        for row in incoming.filter(pc.is_in(incoming["paper_id"], with_candidates)).to_pylist()
-    }
+        found = con.execute(statement, {"title_similarity": TITLE_SIMILARITY}).to_arrow_table()
+    if found.num_rows == 0:
+        return {}
+    # a bulk load brings a million papers, most of them unknown, and a shared title block finds
+    # many that are not the paper: both are sorted out here, before any Python objects are made
+    pairs = pl.from_arrow(found).join(
+        pl.from_arrow(incoming.select(["paper_id", "arxiv_id", "title_key", "abstract"])).rename(
+            lambda name: f"incoming_{name}" if name != "paper_id" else "incoming_id"
+        ),
+        on="incoming_id",
+    )
+    pairs = pairs.filter(could_be(pairs)).sort("incoming_id", "paper_id")
     # (incoming id, known paper without its abstract, the abstract when the MD5 says it is the
     # incoming text unchanged); the others are read from the warehouse below
-    candidates = []
-    for incoming_id, paper_id, arxiv_id, title_key, same_abstract in sorted(
-        rows, key=lambda row: (row[0], row[1])
-    ):
-        row = by_id[incoming_id]
-        paper = KnownPaper(paper_id, arxiv_id, title_key, None)
-        if could_be(row, paper):
-            candidates.append((incoming_id, paper, row["abstract"] if same_abstract else None))
+    candidates = [
+        (
+            row["incoming_id"],
+            KnownPaper(row["paper_id"], row["arxiv_id"], row["title_key"], None),
+            row["incoming_abstract"] if row["same_abstract"] else None,
+        )
+        for row in pairs.iter_rows(named=True)
+    ]
     stored = _abstracts(con, sorted({p.paper_id for _, p, text in candidates if text is None}))
     known: dict[str, list[KnownPaper]] = {}
     for incoming_id, paper, text in candidates:

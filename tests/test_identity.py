@@ -131,3 +131,22 @@ def test_resolution_is_stable_when_a_snapshot_is_reloaded(home):
         again = _load(con, "day2", _listing(edited), date(2026, 11, 26))
         assert first == again and len(first) == 1
         assert con.execute("SELECT count(*), max(n_snapshots) FROM papers").fetchone() == (1, 2)
+
+
+def test_a_paper_known_by_its_arxiv_id_keeps_its_identity_through_a_retitling(home):
+    """Stored under a title id, the paper later gained its arXiv id; a new version renamed at
+    both ends shares no title block with it, and only the arXiv id tells it is the same."""
+
+    def api(title: str) -> bytes:
+        return json.dumps(
+            [{"paper": {"id": "2201.02177", "title": title, "summary": GROKKING[1]}}]
+        ).encode()
+
+    retitled = "Grokking Explained: Generalization Past Overfitting on Small Algorithmic Data"
+    with warehouse.session(home) as con:
+        _load(con, "day1", _listing(GROKKING), date(2026, 11, 24))
+        _load(con, "day2", api(GROKKING[0]), date(2026, 11, 25))
+        (stored,) = con.execute("SELECT paper_id FROM papers").fetchone()
+        assert stored.startswith("title:")
+        assert _load(con, "day3", api(retitled), date(2026, 11, 26)) == {"arxiv:2201.02177": stored}
+        assert _papers(con) == [(retitled, 3, "2201.02177")]
