@@ -469,10 +469,9 @@ def _compact_on_sundays(day: Path, home: Home) -> float | None:
     dumps, not the clock: versions committed before the load of the dump observed the retention
     before this Sunday are expired."""
     from pipeline import warehouse
-    from pipeline.lake import lake_location
 
     sunday = date.fromisoformat(day.stem[-10:])
-    if sunday.weekday() != 6 or not lake_location(home).may_exist():
+    if sunday.weekday() != 6 or not warehouse.exists(home):
         return None
     retention = warehouse.version_retention()
     start = time.perf_counter()

@@ -68,7 +68,8 @@ class LakeLocation:
     def may_exist(self) -> bool:
         """False when the warehouse surely does not exist yet: an embedded catalog not yet
         created, or created by a first run that was stopped before DuckLake set it up; a remote
-        catalog is only known by attaching it."""
+        catalog is only known by attaching it. Reads the file with Python's sqlite3: not while
+        a DuckDB connection of this process has it open (``warehouse.exists`` knows)."""
         if self.sqlite_file is None:
             return True
         if not self.sqlite_file.exists():

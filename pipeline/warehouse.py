@@ -136,7 +136,7 @@ def connect(
     if as_of is not None and not read_only:
         raise ValueError("as_of needs a read-only connection")
     location = lake_location(home)
-    if read_only and not location.may_exist():
+    if read_only and not _may_exist(location):
         raise WarehouseMissingError(
             f"no warehouse at {home.warehouse} yet; ingest a dump first "
             "(`paperlake ingest FILE` or `paperlake demo`)"
@@ -155,6 +155,21 @@ def connect(
         con.close()
         raise
     return con
+
+
+def exists(home: Home) -> bool:
+    """False when ``home`` surely has no warehouse yet (see ``LakeLocation.may_exist``)."""
+    return _may_exist(lake_location(home))
+
+
+def _may_exist(location: LakeLocation) -> bool:
+    # A database this process keeps open has the catalog attached, so it exists. Probing the
+    # file then (with Python's sqlite3, another copy of SQLite) would, when the probe closes,
+    # release every POSIX lock this process holds on it, DuckLake's connection's included, and
+    # another process could reset the catalog's WAL index under that connection.
+    if any(metadata == location.metadata for metadata, _, _ in _DATABASES):
+        return True
+    return location.may_exist()
 
 
 def _open(

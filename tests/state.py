@@ -8,7 +8,6 @@ import duckdb
 from pipeline import related, warehouse
 from pipeline.artifacts import CURRENT, ArtifactVersion, artifact_store, sha256_hex
 from pipeline.home import Home
-from pipeline.lake import lake_location
 
 # Columns that record when something happened, which differs between two otherwise equal runs.
 CLOCK_COLUMNS = {"ingested_at", "created_at", "path"}
@@ -131,7 +130,7 @@ def check_invariants(home: Home) -> None:
     for info in stored:
         if not info.base_name.startswith("."):
             assert not info.base_name.endswith((".tmp", ".partial")), info.path
-    if not lake_location(home).may_exist():
+    if not warehouse.exists(home):
         return
     try:
         con = warehouse.connect(home, read_only=True)

@@ -214,3 +214,40 @@ def test_a_run_that_waits_for_the_writer_says_so_in_its_log(home: Home, instance
     messages = lock_messages(outcome["result"].run_id)
     assert any(m.startswith("waiting for the warehouse's writer lock") for m in messages)
     assert any(m.startswith("got the warehouse's writer lock after") for m in messages)
+
+
+TAKE_OUT_OF_WAL = textwrap.dedent(
+    """
+    import sqlite3, sys
+    catalog = sqlite3.connect(sys.argv[1], timeout=0)
+    try:
+        print(catalog.execute("PRAGMA journal_mode=DELETE").fetchone()[0])
+    except sqlite3.OperationalError as error:
+        print(error)
+    """
+)
+
+
+def test_opening_a_reader_leaves_the_catalog_locked_by_this_process(home: Home):
+    """The catalog is a SQLite file in WAL mode that DuckDB's SQLite holds open with POSIX locks.
+    Had a reader opened in the same process probed the file with another SQLite library (Python's
+    sqlite3), closing that probe would have released the process's locks, and another process
+    could then take the catalog out of WAL mode under the open connections (or reset the WAL
+    index they map: a bus error in the writer)."""
+    with warehouse.session(home) as con:
+        con.execute("CREATE TABLE counter AS SELECT 0 AS n")
+    writer = warehouse.connect(home)
+    try:
+        assert writer.execute("SELECT n FROM counter").fetchone() == (0,)
+        with warehouse.session(home, read_only=True) as con:
+            assert con.execute("SELECT n FROM counter").fetchone() == (0,)
+        other = subprocess.run(
+            [sys.executable, "-c", TAKE_OUT_OF_WAL, str(home.catalog)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert other.stdout.strip() == "database is locked"
+        writer.execute("UPDATE counter SET n = 1")
+    finally:
+        writer.close()
