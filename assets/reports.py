@@ -55,7 +55,7 @@ def snapshot_report(
     # published under it, unless the snapshot was reloaded meanwhile: then it is rendered again,
     # so an older rendering never replaces a newer one.
     for _ in range(RENDER_ATTEMPTS):
-        with warehouse.session(home, read_only=True) as con:
+        with warehouse.session(home, read_only=True, search=False) as con:
             # the version first: a reload committed while the digest is read changes it
             loaded = _load_version(con, key)
             data = digest.load_digest(con, key)
@@ -130,7 +130,7 @@ def digest_mail(
             return _mail_status(
                 f"already sent on {sent.created_at}: no new snapshot, no duplicate mail"
             )
-        with warehouse.session(paperlake.paths, read_only=True) as con:
+        with warehouse.session(paperlake.paths, read_only=True, search=False) as con:
             data = digest.load_digest(con, key)
         if data.nothing_new:
             return _mail_status(f"no new papers in {key}: no mail sent")
@@ -217,7 +217,7 @@ def trend_report(paperlake: PaperlakeResource) -> dg.MaterializeResult:
     papers with their rank histories, and the fastest climbers. HTML with charts, and Markdown."""
     with warehouse.exclusive(paperlake.paths, REPORTS_LOCK):
         home = paperlake.paths
-        with warehouse.session(home, read_only=True) as con:
+        with warehouse.session(home, read_only=True, search=False) as con:
             report = trends.load_trends(con)
         rendered = trends.render_trends(report)
         published = publish_report(
@@ -243,7 +243,7 @@ def digest_feed(paperlake: PaperlakeResource) -> dg.MaterializeResult:
         home = paperlake.paths
         reports = home.shared.child(REPORTS)
         base = os.environ.get("PAPERLAKE_REPORTS_URL", "").rstrip("/")
-        with warehouse.session(home, read_only=True) as con:
+        with warehouse.session(home, read_only=True, search=False) as con:
             rows = con.execute(
                 "SELECT snapshot_id, observed_on, ingested_at, n_papers FROM snapshot_sequence "
                 "ORDER BY seq DESC LIMIT ?",

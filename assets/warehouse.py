@@ -89,7 +89,7 @@ def warehouse_tables(
             [(name, key) for name in (RAW_ARTIFACT, "papers", "paper_keywords", "paper_links")],
         )
     # the figures for the UI are read after the writer lock is released
-    with warehouse.session(paperlake.paths, read_only=True) as con:
+    with warehouse.session(paperlake.paths, read_only=True, search=False) as con:
         counts = _partition_counts(con, key)
         schemas = {table: _table_schema(con, table) for table in TABLES}
     data_version = hashlib.sha256(
@@ -161,7 +161,7 @@ def related_papers(
                 f"related papers: {done:,} of {total:,} papers indexed"
             ),
         )
-    with warehouse.session(paperlake.paths, read_only=True) as con:
+    with warehouse.session(paperlake.paths, read_only=True, search=False) as con:
         # (two counts: the snapshot's own reads its files only, the total comes from metadata)
         edges, total = con.execute(
             "SELECT (SELECT count(*) FROM related_edges WHERE snapshot_id = ?), "

@@ -108,7 +108,7 @@ def versions(artifact: str | None, snapshot: str | None) -> None:
     """
     home = resolve_home()
     if artifact == "warehouse":
-        with warehouse.session(home, read_only=True) as con:
+        with warehouse.session(home, read_only=True, search=False) as con:
             _print_result(con.execute(WAREHOUSE_VERSIONS), "table")
         return
     store = artifact_store(home)
@@ -203,7 +203,7 @@ def compact() -> None:
     from assets.runs import compact_warehouse
 
     try:
-        warehouse.connect(resolve_home(), read_only=True).close()
+        warehouse.connect(resolve_home(), read_only=True, search=False).close()
     except warehouse.WarehouseMissingError as error:
         raise click.ClickException(str(error)) from None
     done, failure = compact_warehouse()
@@ -388,7 +388,7 @@ def _shell(home: Home, as_of: str | None = None) -> None:
 def _shell_command(home: Home, command: str) -> None:
     if command == ".tables":
         statement = "SELECT table_name, table_type FROM information_schema.tables WHERE table_catalog = 'lake' ORDER BY 1"
-        with warehouse.session(home, read_only=True) as con:
+        with warehouse.session(home, read_only=True, search=False) as con:
             _print_result(con.execute(statement), "table")
     else:
         click.echo(

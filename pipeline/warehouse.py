@@ -124,12 +124,14 @@ def close_databases() -> None:
 
 
 def connect(
-    home: Home, *, read_only: bool = False, as_of: str | None = None
+    home: Home, *, read_only: bool = False, as_of: str | None = None, search: bool = True
 ) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with the warehouse attached as ``lake`` and selected.
 
-    A writer connection creates the warehouse on first use and brings its schema and search
-    segments up to date; ``session`` attaches the segments again once it holds the writer lock.
+    A writer connection creates the warehouse on first use and brings its schema up to date.
+    A reader also has the full-text search segments attached, with the ``search_papers`` and
+    ``search_best`` macros, unless ``search`` is False (attaching them costs a few
+    milliseconds per segment, which pipeline steps that do not search need not pay).
     ``as_of`` (read-only) attaches the warehouse as it was at a warehouse version (a number from
     ``paperlake versions warehouse``) or a time (ISO 8601, e.g. ``2026-11-26 08:00+00``).
     """
@@ -142,14 +144,15 @@ def connect(
             "(`paperlake ingest FILE` or `paperlake demo`)"
         )
     if as_of is not None:
-        return _open(home, location, read_only, as_of)
-    key = (location.metadata, location.data_path, read_only)
-    if key not in _DATABASES:
-        _DATABASES[key] = _open(home, location, read_only, None)
-    con = _DATABASES[key].cursor()
+        con = _open(home, location, read_only, as_of)
+    else:
+        key = (location.metadata, location.data_path, read_only)
+        if key not in _DATABASES:
+            _DATABASES[key] = _open(home, location, read_only, None)
+        con = _DATABASES[key].cursor()
     try:
         con.execute(f"USE {CATALOG_ALIAS}")
-        if read_only:
+        if read_only and search:
             _attach_search(con, home)
     except BaseException:
         con.close()
@@ -220,16 +223,12 @@ def _open(
         if not read_only:
             with exclusive(home, WRITER_LOCK):
                 with_retry(lambda: _apply_schema(con))
-                _attach_search(con, home)
-                search.upgrade(con, search.segment_files(home), extension_path(*FTS))
         elif not _has_schema(con):
             # a first run that was stopped before its schema committed leaves an empty catalog
             raise WarehouseMissingError(
                 f"the warehouse in {location.describe()} has no tables yet; ingest a dump first "
                 "(`paperlake ingest FILE` or `paperlake demo`)"
             )
-        else:
-            _attach_search(con, home)
     except BaseException:
         con.close()
         raise
@@ -254,20 +253,18 @@ def _time_travel_option(as_of: str) -> str:
 
 @contextmanager
 def session(
-    home: Home, *, read_only: bool = False, as_of: str | None = None
+    home: Home, *, read_only: bool = False, as_of: str | None = None, search: bool = True
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """``connect`` as a context manager that closes the connection. A writer session holds the
     warehouse's writer lock from start to end, so a writer's reads and its writes see no other
     writer's changes in between; readers never wait."""
     # opening and attaching take a while the first time in a process: outside the lock
-    con = connect(home, read_only=read_only, as_of=as_of)
+    con = connect(home, read_only=read_only, as_of=as_of, search=search)
     try:
         if read_only:
             yield con
             return
         with exclusive(home, WRITER_LOCK):
-            # attached now, so the segments another writer added or merged meanwhile are included
-            _attach_search(con, home)
             yield con
     finally:
         con.close()
@@ -856,10 +853,13 @@ def file_counts(con: duckdb.DuckDBPyConnection, table: str) -> tuple[int, int]:
 
 def index_search(con: duckdb.DuckDBPyConnection, home: Home, snapshot_id: str) -> tuple[int, int]:
     """Add a snapshot's not yet searchable papers to the full-text index; returns (papers
-    indexed, segments merged)."""
-    return search.add_papers(
-        con, search.segment_files(home), snapshot_papers(con, snapshot_id), extension_path(*FTS)
-    )
+    indexed, segments merged). ``con`` is a writer session's: the segments are attached here,
+    under the writer lock, so those another writer added or merged meanwhile are included, and
+    segments written by an earlier version are rebuilt first (``search.upgrade``)."""
+    files = search.segment_files(home)
+    _attach_search(con, home)
+    search.upgrade(con, files, extension_path(*FTS))
+    return search.add_papers(con, files, snapshot_papers(con, snapshot_id), extension_path(*FTS))
 
 
 def find_papers(con: duckdb.DuckDBPyConnection, query: str, limit: int) -> pa.Table:

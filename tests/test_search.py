@@ -175,7 +175,7 @@ def test_segments_written_by_earlier_versions_are_searched_then_rebuilt(
     home, monkeypatch, caplog, dropped
 ):
     """A segment without score shares, or without its terms' leaders, answers the same; the
-    next writer to open the warehouse rebuilds it with every score table."""
+    next indexing of the search segments rebuilds it with every score table."""
     import logging
 
     import duckdb
@@ -201,7 +201,7 @@ def test_segments_written_by_earlier_versions_are_searched_then_rebuilt(
             assert _best_hits(home, query, 5) == best_before[query]
 
     same_as_before()
-    # the next writer rebuilds the segment with its score tables
+    # the next indexing rebuilds the segment with its score tables
     with caplog.at_level(logging.INFO, logger="paperlake"):
         assert _index(home, "day1", sample_papers(), date(2026, 11, 26)) == (0, 0)
     assert f"rebuilding search segment {segment.number} (248 papers)" in caplog.text

@@ -453,7 +453,8 @@ def test_papers_stored_without_a_paper_key_get_one(home, sample_bytes, monkeypat
         expected = con.execute(
             "SELECT paper_id, md5_number_lower(paper_id) FROM papers ORDER BY ALL"
         ).fetchall()
-        found = warehouse.find_papers(con, "grokking", 3)
+        with warehouse.session(home, read_only=True) as reader:
+            found = warehouse.find_papers(reader, "grokking", 3)
         papers = digest.load_digest(con, "day1").papers
         con.execute("ALTER TABLE papers DROP COLUMN paper_key")
         con.execute("UPDATE schema_info SET fingerprint = 'an earlier schema'")
@@ -464,7 +465,8 @@ def test_papers_stored_without_a_paper_key_get_one(home, sample_bytes, monkeypat
         assert "rewrote papers for the new layout" in caplog.text
         stored = con.execute("SELECT paper_id, paper_key FROM papers ORDER BY ALL").fetchall()
         assert stored == expected
-        assert found.num_rows == 3 and warehouse.find_papers(con, "grokking", 3) == found
+        with warehouse.session(home, read_only=True) as reader:
+            assert found.num_rows == 3 and warehouse.find_papers(reader, "grokking", 3) == found
         assert digest.load_digest(con, "day1").papers == papers and len(papers) > 20
         load_dump(con, "day2", sample_bytes, date(2026, 11, 27))
         assert con.execute("SELECT count(*) FROM papers").fetchone()[0] == len(expected)
