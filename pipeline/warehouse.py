@@ -856,10 +856,10 @@ def index_search(con: duckdb.DuckDBPyConnection, home: Home, snapshot_id: str) -
     indexed, segments merged). ``con`` is a writer session's: the segments are attached here,
     under the writer lock, so those another writer added or merged meanwhile are included, and
     segments written by an earlier version are rebuilt first (``search.upgrade``)."""
-    files = search.segment_files(home)
-    _attach_search(con, home)
-    search.upgrade(con, files, extension_path(*FTS))
-    return search.add_papers(con, files, snapshot_papers(con, snapshot_id), extension_path(*FTS))
+    files, fts = search.segment_files(home), extension_path(*FTS)
+    search.attach(con, files, fts)
+    search.upgrade(con, files, fts)
+    return search.add_papers(con, files, snapshot_papers(con, snapshot_id), fts)
 
 
 def find_papers(con: duckdb.DuckDBPyConnection, query: str, limit: int) -> pa.Table:
