@@ -43,6 +43,9 @@ class Home:
     # The object store's credentials and endpoint, as the environment gave them (else read from
     # the process environment when first needed).
     storage_env: tuple[tuple[str, str], ...] = ()
+    # The threads each DuckDB database this process opens for the home may use: its share of
+    # the cores when other work shares them (None: every core; ``pipeline.duckdb_limits``).
+    duckdb_threads: int | None = None
 
     @cached_property
     def shared(self) -> Storage:

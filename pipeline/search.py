@@ -32,8 +32,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipeline.duckdb_limits import duckdb_config
 from pipeline.home import SEARCH, Home
-from pipeline.memory import duckdb_memory_limit
 from pipeline.storage import Storage
 
 # Bump when what a segment holds or how it is indexed changes.
@@ -136,15 +136,16 @@ def segment_files(home: Home) -> SegmentFiles:
 
 
 def _build_segment(
-    files: SegmentFiles, number: int, docs: pa.Table, fts_extension: Path
+    files: SegmentFiles, number: int, docs: pa.Table, fts_extension: Path, threads: int | None
 ) -> Segment:
-    """Write ``docs`` (paper_id, title, abstract) and their fts index to a new segment file."""
+    """Write ``docs`` (paper_id, title, abstract) and their fts index to a new segment file,
+    with ``threads`` DuckDB threads (None: every core)."""
     segment = Segment(number, docs.num_rows)
     files.local.mkdir(parents=True, exist_ok=True)
     partial = files.local / f".{segment.file_name}.partial"
     partial.unlink(missing_ok=True)
     # (spilling next to the segment file when the index outgrows the memory limit)
-    with duckdb.connect(str(partial), config={"memory_limit": duckdb_memory_limit()}) as con:
+    with duckdb.connect(str(partial), config=duckdb_config(threads)) as con:
         con.execute(f"LOAD '{fts_extension}'")
         con.register("incoming", docs)
         con.execute(
@@ -168,6 +169,11 @@ def _build_segment(
         con.execute("CHECKPOINT")
     files.publish(partial, segment)
     return segment
+
+
+def _threads(con: duckdb.DuckDBPyConnection) -> int:
+    """The threads of the warehouse connection that builds a segment, for the segment's own."""
+    return con.execute("SELECT current_setting('threads')").fetchone()[0]
 
 
 def indexed_ids(
@@ -431,7 +437,9 @@ def add_papers(
         files.remove_dead(live)
         return 0, 0
     number = max((s.number for s in live), default=0) + 1
-    live.append(_attached(con, files, _build_segment(files, number, fresh, fts_extension)))
+    live.append(
+        _attached(con, files, _build_segment(files, number, fresh, fts_extension, _threads(con)))
+    )
     files.write_manifest(live)
     merged = 0
     while True:
@@ -446,7 +454,9 @@ def add_papers(
         )
         combined = con.execute(f"SELECT DISTINCT ON (paper_id) * FROM ({union})").to_arrow_table()
         number = max(s.number for s in live) + 1
-        replacement = _attached(con, files, _build_segment(files, number, combined, fts_extension))
+        replacement = _attached(
+            con, files, _build_segment(files, number, combined, fts_extension, _threads(con))
+        )
         live = [s for s in live if s not in crowded] + [replacement]
         files.write_manifest(live)
         _detach(con, crowded)
@@ -476,7 +486,9 @@ def upgrade(
             f"SELECT paper_id, title, abstract FROM s{old.number}.{old.table}"
         ).to_arrow_table()
         number = max(s.number for s in live) + 1
-        rebuilt = _attached(con, files, _build_segment(files, number, docs, fts_extension))
+        rebuilt = _attached(
+            con, files, _build_segment(files, number, docs, fts_extension, _threads(con))
+        )
         live = [rebuilt if s == old else s for s in live]
         files.write_manifest(live)
         _detach(con, [old])

@@ -30,6 +30,7 @@ import pyarrow as pa
 
 from pipeline import locks, related, search
 from pipeline.artifacts import ArtifactStore
+from pipeline.duckdb_limits import duckdb_config
 from pipeline.home import REPO_ROOT, Home
 from pipeline.identity import (
     TITLE_SIMILARITY,
@@ -39,7 +40,6 @@ from pipeline.identity import (
     resolve_ids,
 )
 from pipeline.lake import LakeLocation, lake_location
-from pipeline.memory import duckdb_memory_limit
 from pipeline.schemas import ARTIFACT_VERSIONS
 
 log = logging.getLogger("paperlake")
@@ -187,7 +187,7 @@ def _open(
             "autoinstall_known_extensions": False,
             "autoload_known_extensions": False,
             "temp_directory": str(spill),
-            "memory_limit": duckdb_memory_limit(),
+            **duckdb_config(home.duckdb_threads),
         }
     )
     try:

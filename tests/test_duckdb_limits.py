@@ -1,13 +1,16 @@
-"""DuckDB connections are capped at PAPERLAKE_DUCKDB_MEMORY and spill beyond it."""
+"""DuckDB connections are capped at PAPERLAKE_DUCKDB_MEMORY and spill beyond it; they use the
+threads PAPERLAKE_DUCKDB_THREADS or the process's share of the cores gives them."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import duckdb
 import pyarrow as pa
 import pytest
 
 from pipeline import search, warehouse
-from pipeline.memory import DEFAULT_MEMORY, MEMORY_ENV
+from pipeline.duckdb_limits import DEFAULT_MEMORY, MEMORY_ENV, THREADS_ENV, cores_share
 
 
 def _shown(limit: str) -> str:
@@ -67,7 +70,40 @@ def test_search_segments_are_built_under_the_cap(home, monkeypatch):
     fts = warehouse.extension_path(*warehouse.FTS)
     monkeypatch.setenv(MEMORY_ENV, "plenty")
     with pytest.raises(ValueError, match=MEMORY_ENV):
-        search._build_segment(files, 1, docs, fts)
+        search._build_segment(files, 1, docs, fts, None)
     monkeypatch.setenv(MEMORY_ENV, "64MB")
-    segment = search._build_segment(files, 1, docs, fts)
+    segment = search._build_segment(files, 1, docs, fts, None)
     assert files.path(segment).exists()
+
+
+def _threads(con) -> int:
+    return con.execute("SELECT current_setting('threads')").fetchone()[0]
+
+
+def test_a_process_sharing_the_cores_opens_the_warehouse_with_its_share(
+    home, fresh_connections, monkeypatch
+):
+    monkeypatch.delenv(THREADS_ENV, raising=False)
+    with warehouse.session(replace(home, duckdb_threads=1)) as con:
+        assert _threads(con) == 1
+
+
+def test_the_environment_sets_the_threads_over_any_share(home, fresh_connections, monkeypatch):
+    monkeypatch.setenv(THREADS_ENV, "3")
+    with warehouse.session(replace(home, duckdb_threads=1)) as con:
+        assert _threads(con) == 3
+
+
+def test_threads_that_are_no_number_are_refused_with_the_way_to_write_them(
+    home, fresh_connections, monkeypatch
+):
+    monkeypatch.setenv(THREADS_ENV, "0")
+    with pytest.raises(ValueError, match=f"{THREADS_ENV}='0'.*e.g. {THREADS_ENV}=1"):
+        warehouse.session(home).__enter__()
+
+
+def test_the_cores_are_shared_evenly_and_a_lone_process_keeps_them_all():
+    assert cores_share(1, 2) is None
+    assert cores_share(2, 2) == 1
+    assert cores_share(2, 8) == 4
+    assert cores_share(3, 2) == 1
