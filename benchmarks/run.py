@@ -799,16 +799,6 @@ def bench_backfill(args: argparse.Namespace) -> list[Result]:
             + (f"; {busy:.2f} of {os.cpu_count()} cores busy" if busy is not None else "")
         )
 
-    # One run at a time already keeps more than one core busy (DuckDB and polars use every
-    # core); more runs can at most fill the cores it leaves idle.
-    busy_alone = spent[1].get("cores busy")
-    ceiling = (
-        f"one run at a time kept {busy_alone:.2f} of {os.cpu_count()} cores busy: more runs at "
-        f"once can speed it up at most {(os.cpu_count() or 1) / busy_alone:.2f}x"
-        if busy_alone
-        else ""
-    )
-
     return [
         Result("backfill", f"{per}, 1 run at a time", seconds[1], "s", note=where(1)),
         Result("backfill", f"{per}, 2 runs at a time", seconds[2], "s", note=where(2)),
@@ -819,7 +809,6 @@ def bench_backfill(args: argparse.Namespace) -> list[Result]:
             "x",
             "scales with cores (> 1.5x on 2)",
             speedup > 1.5,
-            ceiling,
         ),
     ]
 
