@@ -40,7 +40,8 @@ def instance(home: Home, monkeypatch: pytest.MonkeyPatch) -> Iterator:
 
 def materialize_snapshot(instance, home: Home, key: str, data: bytes, *extra: str):
     """Land ``data`` as snapshot ``key`` and materialize its snapshot_job assets (and ``extra``
-    assets) in process against ``instance``."""
+    assets) in process against ``instance``; a step that fails raises its error here, so a test
+    says which step failed and why."""
     import dagster as dg
 
     from assets.jobs import snapshot_job
@@ -58,7 +59,6 @@ def materialize_snapshot(instance, home: Home, key: str, data: bytes, *extra: st
         resources={"paperlake": PaperlakeResource()},
         run_config={"ops": {"raw_listing": {"config": {"landing_file": f"{key}.txt"}}}},
         selection=snapshot_job.selection | dg.AssetSelection.assets(*extra),
-        raise_on_error=False,
     )
 
 
