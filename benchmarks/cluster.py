@@ -28,6 +28,8 @@ BIN = Path(sys.executable).parent
 DEFINITIONS = ("-m", "pipeline.definitions")
 SERVICES = {"PostgreSQL": 5432, "RabbitMQ": 5672}
 DISTRIBUTED_PACKAGES = ("dagster_celery", "dagster_postgres", "moto", "psycopg2", "boto3")
+# A backfill says how far it got this often, so a half-hour benchmark is not a silent one.
+PROGRESS_EVERY_S = 60
 
 
 def reachable(port: int, host: str = "127.0.0.1") -> bool:
@@ -175,9 +177,16 @@ class Deployment:
             )
             during()
 
+            reported = [start]
+
             def finished() -> list[dg.DagsterRun] | None:
                 runs = instance.get_runs(dg.RunsFilter(job_name="snapshot_job"))
-                return runs if len(runs) >= len(keys) and all(r.is_finished for r in runs) else None
+                done = sum(r.is_finished for r in runs)
+                if time.perf_counter() - reported[0] >= PROGRESS_EVERY_S:
+                    reported[0] = time.perf_counter()
+                    elapsed = reported[0] - start
+                    print(f"  {done} of {len(keys)} runs finished ({elapsed:.0f} s)", flush=True)
+                return runs if len(runs) >= len(keys) and done == len(runs) else None
 
             runs = wait_until(
                 finished, max(1800, 60 * len(keys)), "the backfill's runs to finish", interval=1
