@@ -870,8 +870,11 @@ def render(results: list[Result]) -> str:
     ]
     for r in results:
         verdict = "" if r.passed is None else ("yes" if r.passed else "NO")
+        # a ratio next to a threshold such as 1.5x needs its second decimal (1.48 fails)
+        digits = 2 if r.unit == "x" else 1
         lines.append(
-            f"| {r.section} | {r.measure} | {r.value:,.1f} {r.unit} | {r.target} | {verdict} | {r.note} |"
+            f"| {r.section} | {r.measure} | {r.value:,.{digits}f} {r.unit} | {r.target} "
+            f"| {verdict} | {r.note} |"
         )
     return "\n".join(lines)
 

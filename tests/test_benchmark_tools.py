@@ -8,7 +8,7 @@ import sys
 import time
 
 from benchmarks import run
-from benchmarks.run import BusyCores, PeakMemory, busy_cores
+from benchmarks.run import BusyCores, PeakMemory, Result, busy_cores, render
 
 CHILD_BYTES = 300 * 1024**2
 
@@ -82,3 +82,11 @@ def test_a_history_copy_shares_parquet_files_and_copies_the_rest(tmp_path):
     ).stat().st_ino
     (copy / "warehouse" / "catalog.sqlite").write_bytes(b"changed")
     assert (base / "warehouse" / "catalog.sqlite").read_bytes() == b"catalog"
+
+
+def test_a_ratio_shows_enough_digits_to_agree_with_its_verdict():
+    ratio = Result("backfill", "speed-up", 1603.8 / 1084.1, "x", "> 1.5x on 2", False)
+    row = render([ratio]).splitlines()[-1]
+    assert "| 1.48 x |" in row and "| NO |" in row
+    seconds = Result("backfill", "1 run at a time", 1603.84, "s")
+    assert "| 1,603.8 s |" in render([seconds])
