@@ -782,9 +782,8 @@ def bench_backfill(args: argparse.Namespace) -> list[Result]:
         for runs_at_once in (1, 2):
             root = Path(tmp) / f"runs-{runs_at_once}"
             root.mkdir()
-            print(
-                f"backfill of {len(dumps)} snapshots, {runs_at_once} run(s) at a time", flush=True
-            )
+            at_once = "1 run" if runs_at_once == 1 else f"{runs_at_once} runs"
+            print(f"backfill of {len(dumps)} snapshots, {at_once} at a time", flush=True)
             seconds[runs_at_once], spent[runs_at_once] = _run_backfill(dumps, runs_at_once, root)
     speedup = seconds[1] / seconds[2]
     per = f"{args.backfill_snapshots} snapshots of 250 papers"
