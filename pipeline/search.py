@@ -171,9 +171,17 @@ def _build_segment(
     return segment
 
 
-def _threads(con: duckdb.DuckDBPyConnection) -> int:
-    """The threads of the warehouse connection that builds a segment, for the segment's own."""
-    return con.execute("SELECT current_setting('threads')").fetchone()[0]
+def _new_segment(
+    con: duckdb.DuckDBPyConnection,
+    files: SegmentFiles,
+    number: int,
+    docs: pa.Table,
+    fts_extension: Path,
+) -> Segment:
+    """Build segment ``number`` from ``docs`` with the warehouse connection's thread count and
+    attach it to that connection."""
+    threads = con.execute("SELECT current_setting('threads')").fetchone()[0]
+    return _attached(con, files, _build_segment(files, number, docs, fts_extension, threads))
 
 
 def indexed_ids(
@@ -437,9 +445,7 @@ def add_papers(
         files.remove_dead(live)
         return 0, 0
     number = max((s.number for s in live), default=0) + 1
-    live.append(
-        _attached(con, files, _build_segment(files, number, fresh, fts_extension, _threads(con)))
-    )
+    live.append(_new_segment(con, files, number, fresh, fts_extension))
     files.write_manifest(live)
     merged = 0
     while True:
@@ -454,9 +460,7 @@ def add_papers(
         )
         combined = con.execute(f"SELECT DISTINCT ON (paper_id) * FROM ({union})").to_arrow_table()
         number = max(s.number for s in live) + 1
-        replacement = _attached(
-            con, files, _build_segment(files, number, combined, fts_extension, _threads(con))
-        )
+        replacement = _new_segment(con, files, number, combined, fts_extension)
         live = [s for s in live if s not in crowded] + [replacement]
         files.write_manifest(live)
         _detach(con, crowded)
@@ -486,9 +490,7 @@ def upgrade(
             f"SELECT paper_id, title, abstract FROM s{old.number}.{old.table}"
         ).to_arrow_table()
         number = max(s.number for s in live) + 1
-        rebuilt = _attached(
-            con, files, _build_segment(files, number, docs, fts_extension, _threads(con))
-        )
+        rebuilt = _new_segment(con, files, number, docs, fts_extension)
         live = [rebuilt if s == old else s for s in live]
         files.write_manifest(live)
         _detach(con, [old])
