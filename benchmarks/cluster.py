@@ -1,8 +1,9 @@
 """Real Dagster deployments on this machine, for the benchmarks and the distributed tests.
 
-``Deployment`` drives a daemon and the ``dagster`` CLI against one instance and home: it stops
-the landing sensors (a backfill should be the only source of runs), submits a backfill of
-``snapshot_job`` partitions and waits for its runs. ``Cluster`` is the distributed profile on
+``Deployment`` drives a code server, a daemon and the ``dagster`` CLI against one instance and
+home, as ``paperlake dev`` runs them (one long-lived code server that the daemon and the CLI
+share): it stops the landing sensors (a backfill should be the only source of runs), submits a
+backfill of ``snapshot_job`` partitions and waits for its runs. ``Cluster`` is the distributed profile on
 loopback services: fresh PostgreSQL databases for the instance and the DuckLake catalog, an S3
 server (moto) for the warehouse's data files and the shared state (``PAPERLAKE_STORAGE``), and
 real Celery workers, each with a local home of its own.
@@ -11,6 +12,7 @@ real Celery workers, each with a local home of its own.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -91,6 +93,33 @@ class Deployment:
         self.env = dict(env)
         self.home = resolve_home(self.env).ensure()
         self.processes: dict[str, subprocess.Popen] = {}
+        self._workspace: tuple[str, ...] = ()
+
+    def workspace(self) -> tuple[str, ...]:
+        """The CLI arguments that point the daemon and the CLI at the deployment's code server,
+        started on first use. A daemon given the module instead would start a code server of
+        its own and replace it every minute (re-importing the code location each time), and
+        every CLI command would start another."""
+        if not self._workspace:
+            port = _free_port()
+            server = self.start(
+                "code-server", str(BIN / "dagster"), "code-server", "start", *DEFINITIONS,
+                "-h", "127.0.0.1", "-p", str(port),
+            )  # fmt: skip
+
+            def serving() -> bool:
+                if server.poll() is not None:
+                    tail = " | ".join(self.log("code-server").strip().splitlines()[-3:])
+                    raise RuntimeError(f"the code server exited at start: {tail}")
+                return reachable(port)
+
+            wait_until(serving, 120, "the code server")
+            workspace = self.root / "workspace.yaml"
+            location = {"host": "127.0.0.1", "port": port, "location_name": DEFINITIONS[1]}
+            # JSON is YAML: the workspace file needs no YAML writer
+            workspace.write_text(json.dumps({"load_from": [{"grpc_server": location}]}))
+            self._workspace = ("-w", str(workspace))
+        return self._workspace
 
     def start(
         self, name: str, *command: str, env: Mapping[str, str] | None = None
@@ -119,7 +148,7 @@ class Deployment:
 
     def cli(self, *command: str) -> str:
         done = subprocess.run(
-            [str(BIN / "dagster"), *command, *DEFINITIONS],
+            [str(BIN / "dagster"), *command, *self.workspace()],
             cwd=REPO_ROOT,
             env=self.env,
             capture_output=True,
@@ -156,7 +185,7 @@ class Deployment:
             self.cli("sensor", "stop", sensor)
         with self.instance() as instance:
             instance.add_dynamic_partitions("snapshots", keys)
-        self.start("daemon", str(BIN / "dagster-daemon"), "run", *DEFINITIONS)
+        self.start("daemon", str(BIN / "dagster-daemon"), "run", *self.workspace())
         return keys
 
     def backfill(self, keys: list[str], during: Callable[[], None] = lambda: None) -> float:
@@ -178,20 +207,31 @@ class Deployment:
             during()
 
             reported = [start]
+            ended = [
+                dg.DagsterRunStatus.SUCCESS,
+                dg.DagsterRunStatus.FAILURE,
+                dg.DagsterRunStatus.CANCELED,
+            ]
 
-            def finished() -> list[dg.DagsterRun] | None:
-                runs = instance.get_runs(dg.RunsFilter(job_name="snapshot_job"))
-                done = sum(r.is_finished for r in runs)
+            # Counting, not loading every run each second: the poll must not take the CPU the
+            # backfill it measures runs on.
+            def finished() -> bool:
+                done = instance.get_runs_count(
+                    dg.RunsFilter(job_name="snapshot_job", statuses=ended)
+                )
                 if time.perf_counter() - reported[0] >= PROGRESS_EVERY_S:
                     reported[0] = time.perf_counter()
                     elapsed = reported[0] - start
                     print(f"  {done} of {len(keys)} runs finished ({elapsed:.0f} s)", flush=True)
-                return runs if len(runs) >= len(keys) and done == len(runs) else None
+                # a failed run's retry is a run of its own, counted once it exists
+                runs = instance.get_runs_count(dg.RunsFilter(job_name="snapshot_job"))
+                return done >= len(keys) and done == runs
 
-            runs = wait_until(
+            wait_until(
                 finished, max(1800, 60 * len(keys)), "the backfill's runs to finish", interval=1
             )
             seconds = time.perf_counter() - start
+            runs = instance.get_runs(dg.RunsFilter(job_name="snapshot_job"))
             failed = sorted(r.tags.get("dagster/partition", "?") for r in runs if not r.is_success)
             if failed:
                 raise RuntimeError(f"backfill runs failed for {failed}; see {self.logs}")
