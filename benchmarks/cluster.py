@@ -3,10 +3,10 @@
 ``Deployment`` drives a code server, a daemon and the ``dagster`` CLI against one instance and
 home, as ``paperlake dev`` runs them (one long-lived code server that the daemon and the CLI
 share): it stops the landing sensors (a backfill should be the only source of runs), submits a
-backfill of ``snapshot_job`` partitions and waits for its runs. ``Cluster`` is the distributed profile on
-loopback services: fresh PostgreSQL databases for the instance and the DuckLake catalog, an S3
-server (moto) for the warehouse's data files and the shared state (``PAPERLAKE_STORAGE``), and
-real Celery workers, each with a local home of its own.
+backfill of ``snapshot_job`` partitions and waits for its runs. ``Cluster`` is the distributed
+profile on loopback services: fresh PostgreSQL databases for the instance and the DuckLake
+catalog, an S3 server (moto) for the warehouse's data files and the shared state
+(``PAPERLAKE_STORAGE``), and real Celery workers, each with a local home of its own.
 """
 
 from __future__ import annotations
